@@ -1,0 +1,42 @@
+# The two set-up commands are `make run` and `make test`; both install what they need.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+PORT ?= 8000
+PYTEST_WORKERS ?= 2
+
+.PHONY: run test lint format lock bench verify clean
+
+$(VENV)/.installed: requirements-dev.lock
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "orderdesk needs Python 3.11 or newer")'
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements-dev.lock
+	touch $@
+
+run: $(VENV)/.installed
+	$(PY) manage.py migrate --noinput
+	$(PY) manage.py createcachetable
+	$(PY) manage.py setup_demo
+	$(PY) manage.py serve --port $(PORT)
+
+test: $(VENV)/.installed
+	$(PY) -m pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
+
+lint: $(VENV)/.installed
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy .
+
+format: $(VENV)/.installed
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+
+# Re-pin every dependency after changing pyproject.toml.
+lock: $(VENV)/.installed
+	$(VENV)/bin/pip install --quiet uv
+	$(VENV)/bin/uv pip compile pyproject.toml -q --python-version 3.11 -o requirements.lock
+	$(VENV)/bin/uv pip compile pyproject.toml -q --python-version 3.11 --extra dev -o requirements-dev.lock
+
+clean:
+	rm -rf $(VENV) staticfiles .test-db*.sqlite3*

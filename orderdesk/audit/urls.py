@@ -1,0 +1,8 @@
+from django.urls import path
+
+from orderdesk.audit import views
+
+app_name = "audit"
+urlpatterns = [
+    path("", views.apicall_list, name="list"),
+]

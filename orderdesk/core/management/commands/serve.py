@@ -1,0 +1,74 @@
+"""`make run`: the web server and the task worker together; Ctrl-C stops both."""
+
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from typing import Any
+
+from django.conf import settings
+from django.core.management import call_command
+from django.core.management.base import BaseCommand, CommandError
+
+
+class Command(BaseCommand):
+    help = "Run gunicorn and the task worker side by side (development and demo)."
+
+    def add_arguments(self, parser: Any) -> None:
+        parser.add_argument("--port", type=int, default=8000)
+
+    def handle(self, *args: Any, port: int, **options: Any) -> None:
+        python = sys.executable
+        # Threads, not one sync worker: orderdesk calls the sandbox it serves itself.
+        web = subprocess.Popen(  # noqa: S603
+            [
+                python,
+                "-m",
+                "gunicorn",
+                "orderdesk.wsgi",
+                "--bind",
+                f"127.0.0.1:{port}",
+                "--workers",
+                "2",
+                "--threads",
+                "8",
+                "--timeout",
+                "60",
+                "--access-logfile",
+                "-",
+            ]
+        )
+        processes = [web]
+        try:
+            self._wait_until_up(port, web)
+            if settings.IMPILO_SANDBOX_ENABLED or settings.IMPILO_API_KEY:
+                call_command("sync_catalog")
+            processes.append(subprocess.Popen([python, "manage.py", "run_worker"]))  # noqa: S603
+            self.stdout.write(self.style.SUCCESS(f"orderdesk is up at http://127.0.0.1:{port}/"))
+            while all(p.poll() is None for p in processes):
+                time.sleep(0.5)
+            raise CommandError("A process stopped on its own; stopping the other.")
+        except KeyboardInterrupt:
+            self.stdout.write("Stopping…")
+        finally:
+            for process in processes:
+                if process.poll() is None:
+                    process.send_signal(signal.SIGTERM)
+            for process in processes:
+                try:
+                    process.wait(timeout=15)
+                except subprocess.TimeoutExpired:
+                    process.kill()
+
+    def _wait_until_up(self, port: int, web: subprocess.Popen[bytes]) -> None:
+        url = f"http://127.0.0.1:{port}/healthz"
+        for _ in range(120):
+            if web.poll() is not None:
+                raise CommandError("The web server did not start (is the port in use?).")
+            try:
+                with urllib.request.urlopen(url, timeout=2):
+                    return
+            except OSError:
+                time.sleep(0.25)
+        raise CommandError("The web server did not answer /healthz within 30 seconds.")

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class ImpiloConfig(AppConfig):
+    name = "orderdesk.impilo"
+    label = "impilo"

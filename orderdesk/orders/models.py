@@ -1,0 +1,152 @@
+"""Orders as orderdesk keeps them: a snapshot of what was asked for, and where its
+submission to Impilo stands (GUIDE §5). State changes go through services.py only."""
+
+import secrets
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+REFERENCE_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford: no I, L, O, U
+
+
+def new_reference() -> str:
+    return "OD-" + "".join(secrets.choice(REFERENCE_ALPHABET) for _ in range(8))
+
+
+class State(models.TextChoices):
+    DRAFT = "draft", "Draft"
+    QUEUED = "queued", "Waiting to send"
+    SENDING = "sending", "Sending to Impilo"
+    SUBMITTED = "submitted", "Sent to Impilo"
+    REJECTED = "rejected", "Rejected by Impilo"
+    RETRY_WAIT = "retry_wait", "Waiting to retry"
+    FAILED = "failed", "Failed"
+    UNKNOWN = "unknown", "Outcome unknown"
+    NEEDS_REVIEW = "needs_review", "Needs review"
+    RESOLVED = "resolved", "Resolved outside orderdesk"
+
+
+# States a person must act on; the worker will not move these by itself.
+ATTENTION_STATES = [State.REJECTED, State.FAILED, State.NEEDS_REVIEW, State.UNKNOWN]
+# States in which the worker is still expected to act.
+IN_FLIGHT_STATES = [State.QUEUED, State.SENDING, State.RETRY_WAIT, State.UNKNOWN]
+FINAL_STATES = [State.SUBMITTED, State.RESOLVED]
+
+
+class RecipientType(models.TextChoices):
+    PATIENT = "patient", "Patient"
+    SITE = "site", "Site"
+
+
+class Order(models.Model):
+    reference = models.CharField(max_length=16, unique=True, default=new_reference, editable=False)
+    state = models.CharField(max_length=16, choices=State.choices, default=State.DRAFT)
+    recipient_type = models.CharField(max_length=8, choices=RecipientType.choices)
+
+    # Snapshot of the recipient as the coordinator saw it, so history reads right even
+    # if Impilo changes or forgets the record later.
+    patient_impilo_id = models.BigIntegerField(null=True, blank=True)
+    patient_name = models.CharField(max_length=300, blank=True)
+    patient_date_of_birth = models.CharField(max_length=32, blank=True)
+    patient_external_id = models.CharField(max_length=200, blank=True)
+    site_impilo_id = models.BigIntegerField(null=True, blank=True)
+    site_name = models.CharField(max_length=300, blank=True)
+    recipient_city = models.CharField(max_length=200, blank=True)
+
+    external_ids = models.JSONField(default=list, blank=True)
+
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="orders_created"
+    )
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(auto_now=True)
+    state_changed_at = models.DateTimeField(default=timezone.now)
+    # The create form's one-time token: a double click or a retried POST finds this row.
+    form_token = models.UUIDField(null=True, blank=True, unique=True, editable=False)
+
+    # Submission bookkeeping (GUIDE §5).
+    attempts = models.PositiveIntegerField(default=0)
+    lease_until = models.DateTimeField(null=True, blank=True)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+    last_error_kind = models.CharField(max_length=32, blank=True)
+    payload_version = models.PositiveIntegerField(default=1)
+
+    # What Impilo says, verbatim: its vocabulary is open (API.md §6.1).
+    impilo_id = models.BigIntegerField(null=True, blank=True, unique=True)
+    impilo_status = models.CharField(max_length=64, blank=True)
+    impilo_order = models.JSONField(null=True, blank=True)
+    impilo_synced_at = models.DateTimeField(null=True, blank=True)
+    submitted_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["-created_at", "-id"], name="order_created_idx"),
+            models.Index(fields=["state", "-created_at"], name="order_state_idx"),
+            models.Index(fields=["impilo_status", "-created_at"], name="order_istatus_idx"),
+            models.Index(fields=["created_by", "-created_at"], name="order_creator_idx"),
+            models.Index(fields=["recipient_type", "-created_at"], name="order_rtype_idx"),
+            models.Index(fields=["patient_impilo_id"], name="order_patient_idx"),
+            models.Index(fields=["site_impilo_id"], name="order_site_idx"),
+            models.Index(fields=["state", "state_changed_at"], name="order_attention_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return self.reference
+
+    @property
+    def recipient_label(self) -> str:
+        if self.recipient_type == RecipientType.PATIENT:
+            return self.patient_name or f"Patient {self.patient_impilo_id}"
+        return self.site_name or f"Site {self.site_impilo_id}"
+
+    @property
+    def is_in_flight(self) -> bool:
+        return self.state in IN_FLIGHT_STATES
+
+
+class LineKind(models.TextChoices):
+    ITEM = "item", "Item"
+    KIT = "kit", "Kit"
+
+
+class OrderLine(models.Model):
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="lines")
+    kind = models.CharField(max_length=4, choices=LineKind.choices)
+    impilo_id = models.BigIntegerField()
+    name = models.CharField(max_length=300)
+    count = models.PositiveIntegerField()
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["position", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.count} × {self.name}"
+
+
+class OrderEvent(models.Model):
+    """One line of an order's local timeline: who or what moved it, from where, why."""
+
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="events")
+    at = models.DateTimeField(default=timezone.now)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT
+    )
+    actor_label = models.CharField(max_length=64, blank=True)  # "worker", "sweeper", ...
+    from_state = models.CharField(max_length=16, blank=True)
+    to_state = models.CharField(max_length=16, blank=True)
+    reason = models.TextField(blank=True)
+    data = models.JSONField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["at", "id"]
+        indexes = [models.Index(fields=["order", "at"], name="orderevent_order_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.order_id}: {self.from_state} → {self.to_state}"
+
+    @property
+    def who(self) -> str:
+        return str(self.actor) if self.actor_id else (self.actor_label or "orderdesk")

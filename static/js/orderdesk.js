@@ -1,0 +1,1 @@
+// orderdesk.js: small progressive enhancements; every page works without it.

@@ -1,0 +1,93 @@
+"""Fixtures shared by the whole suite: users per role, signed-in clients, the browser."""
+
+import os
+import shutil
+from collections.abc import Callable
+
+import pytest
+from django.contrib.auth.models import Group
+from django.test import Client
+
+from orderdesk.accounts.models import User
+from orderdesk.accounts.roles import ensure_role_groups
+
+# Playwright's sync API runs an event loop in the test thread; Django must allow ORM calls.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+CHROMIUM = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or "/usr/bin/chromium"
+PASSWORD = "a-test-password-1"
+
+
+@pytest.fixture
+def make_user(db: None) -> Callable[..., User]:
+    ensure_role_groups()
+
+    def make(role: str, username: str | None = None) -> User:
+        user = User.objects.create_user(
+            username=username or role, password=PASSWORD, first_name=role.capitalize()
+        )
+        if role:
+            user.groups.add(Group.objects.get(name=role))
+        user.is_staff = role == "admin"
+        user.save()
+        return user
+
+    return make
+
+
+@pytest.fixture
+def coordinator(make_user: Callable[..., User]) -> User:
+    return make_user("coordinator")
+
+
+@pytest.fixture
+def support(make_user: Callable[..., User]) -> User:
+    return make_user("support")
+
+
+@pytest.fixture
+def admin_user(make_user: Callable[..., User]) -> User:
+    return make_user("admin")
+
+
+def _client_for(user: User) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+@pytest.fixture
+def coordinator_client(coordinator: User) -> Client:
+    return _client_for(coordinator)
+
+
+@pytest.fixture
+def support_client(support: User) -> Client:
+    return _client_for(support)
+
+
+@pytest.fixture
+def admin_client_(admin_user: User) -> Client:
+    return _client_for(admin_user)
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args: dict[str, object]) -> dict[str, object]:
+    """Drive Debian's Chromium: Playwright cannot download its own browser here."""
+    if not os.path.exists(CHROMIUM):
+        if os.environ.get("CI"):
+            pytest.fail(f"Chromium is required in CI but was not found at {CHROMIUM}")
+        pytest.skip("Chromium is not installed (apt-get install chromium)")
+    return {
+        **browser_type_launch_args,
+        "executable_path": CHROMIUM,
+        "args": [
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+        ],
+    }
