@@ -1,0 +1,172 @@
+"""The audit log: one ApiCall row per request orderdesk sends to Impilo (GUIDE §4).
+
+Rows are append-only. The model refuses updates and deletes; on PostgreSQL a trigger
+(migration 0002) refuses them too, so not even raw SQL from the app can rewrite history.
+The only way out is ApiCall.objects.prune(), for old calls that belong to no order.
+"""
+
+from collections.abc import Iterable, Mapping
+from datetime import datetime
+from typing import Any
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+from orderdesk.audit import redact
+
+
+class Outcome(models.TextChoices):
+    OK = "ok", "OK"
+    REJECTED = "rejected", "Rejected"
+    AUTH = "auth", "Not authorised"
+    NOT_FOUND = "not_found", "Not found"
+    RATE_LIMITED = "rate_limited", "Rate limited"
+    UNAVAILABLE = "unavailable", "Impilo unreachable"
+    AMBIGUOUS = "ambiguous", "Outcome unknown"
+
+
+class AppendOnlyError(Exception):
+    """Raised on any attempt to change or remove an audit row."""
+
+
+class ApiCallQuerySet(models.QuerySet["ApiCall"]):
+    def update(self, **kwargs: Any) -> int:
+        raise AppendOnlyError("Audit rows cannot be updated.")
+
+    def delete(self) -> tuple[int, dict[str, int]]:
+        raise AppendOnlyError("Audit rows cannot be deleted; use ApiCall.objects.prune().")
+
+    def prune(self, older_than: datetime, actions: Iterable[str] | None = None) -> int:
+        """Delete calls made before older_than that belong to no order; return how many.
+
+        Only for the retention command. Rows of an order are the evidence of what Impilo
+        was asked to do for it, so they are kept whatever their age.
+        """
+        doomed = self.filter(order__isnull=True, at__lt=older_than)
+        if actions is not None:
+            doomed = doomed.filter(action__in=list(actions))
+        # _raw_delete skips the refusing delete() above; no model points at ApiCall, so
+        # there is nothing for Django's collector to cascade.
+        return int(doomed._raw_delete(doomed.db))
+
+
+ApiCallManager = models.Manager.from_queryset(ApiCallQuerySet)
+
+
+class ApiCall(models.Model):
+    at = models.DateTimeField(default=timezone.now)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    # order_create, order_fetch, order_list, patient_search, kit_list
+    action = models.CharField(max_length=40)
+    order = models.ForeignKey(
+        "orders.Order",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="api_calls",
+    )
+    attempt = models.PositiveIntegerField(null=True, blank=True)
+    method = models.CharField(max_length=8)
+    url = models.TextField()  # the API key redacted
+    request_id = models.CharField(max_length=64)
+    request_headers = models.JSONField(default=dict)
+    request_body = models.TextField(blank=True)
+    request_body_truncated = models.BooleanField(default=False)
+    status_code = models.PositiveSmallIntegerField(null=True, blank=True)
+    response_headers = models.JSONField(default=dict)
+    response_body = models.TextField(blank=True)
+    response_body_truncated = models.BooleanField(default=False)
+    duration_ms = models.PositiveIntegerField(null=True, blank=True)
+    error_class = models.CharField(max_length=100, blank=True)
+    error_message = models.TextField(blank=True)
+    outcome = models.CharField(max_length=16, choices=Outcome.choices)
+
+    objects = ApiCallManager()
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        indexes = [
+            models.Index(fields=["-at", "-id"], name="apicall_at_idx"),
+            models.Index(fields=["order", "at"], name="apicall_order_idx"),
+            models.Index(fields=["action", "-at"], name="apicall_action_idx"),
+            models.Index(fields=["outcome", "-at"], name="apicall_outcome_idx"),
+            models.Index(fields=["status_code", "-at"], name="apicall_status_idx"),
+            models.Index(fields=["request_id"], name="apicall_request_id_idx"),
+        ]
+
+    def __str__(self) -> str:
+        status = self.status_code or self.error_class or "no response"
+        return f"{self.action} {self.method} {status} ({self.outcome})"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if not self._state.adding:
+            raise AppendOnlyError("Audit rows cannot be updated.")
+        kwargs["force_insert"] = True
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
+        raise AppendOnlyError("Audit rows cannot be deleted.")
+
+
+def record(
+    *,
+    action: str,
+    method: str,
+    url: str,
+    outcome: str,
+    request_id: str = "",
+    actor: Any = None,
+    order: Any = None,
+    attempt: int | None = None,
+    at: datetime | None = None,
+    request_headers: Mapping[str, object] | None = None,
+    request_body: str | bytes | None = None,
+    status_code: int | None = None,
+    response_headers: Mapping[str, object] | None = None,
+    response_body: str | bytes | None = None,
+    duration_ms: int | None = None,
+    error_class: str = "",
+    error_message: str = "",
+) -> ApiCall:
+    """Write one audit row, redacting the API key everywhere and capping the bodies.
+
+    Column lengths are enforced here rather than by the database: a row that fails to
+    insert is a request with no record, which is worse than a shortened label.
+    """
+    key = settings.IMPILO_API_KEY
+    cap = int(getattr(settings, "AUDIT_BODY_CAP_BYTES", 256 * 1024))
+    req_body, req_cut = redact.clean_body(request_body, key, cap)
+    resp_body, resp_cut = redact.clean_body(response_body, key, cap)
+    message, _ = redact.clean_body(error_message, key, cap)
+    return ApiCall.objects.create(
+        at=at or timezone.now(),
+        actor=actor,
+        order=order,
+        action=_short(action, 40, key),
+        attempt=attempt,
+        method=_short(method, 8, key),
+        url=redact.clean_text(redact.redact_text(url, key)),
+        request_id=_short(request_id, 64, key),
+        request_headers=redact.redact_headers(request_headers or {}, key),
+        request_body=req_body,
+        request_body_truncated=req_cut,
+        status_code=status_code,
+        response_headers=redact.redact_headers(response_headers or {}, key),
+        response_body=resp_body,
+        response_body_truncated=resp_cut,
+        duration_ms=duration_ms,
+        error_class=_short(error_class, 100, key),
+        error_message=message,
+        outcome=outcome,
+    )
+
+
+def _short(text: str, length: int, key: str) -> str:
+    return redact.clean_text(redact.redact_text(text, key))[:length]
