@@ -170,3 +170,61 @@ def record(
 
 def _short(text: str, length: int, key: str) -> str:
     return redact.clean_text(redact.redact_text(text, key))[:length]
+
+
+# --- Who looked at the audit log (appended by the audit-pages work; see audit/viewlog.py) ---
+
+
+class ViewKind(models.TextChoices):
+    LIST = "list", "Audit list page"
+    DETAIL = "detail", "Audit detail page"
+    ORDER = "order", "Order page's Impilo requests"
+
+
+class AuditViewQuerySet(models.QuerySet["AuditView"]):
+    def update(self, **kwargs: Any) -> int:
+        raise AppendOnlyError("The audit viewing log cannot be updated.")
+
+    def delete(self) -> tuple[int, dict[str, int]]:
+        raise AppendOnlyError("The audit viewing log cannot be deleted.")
+
+
+class AuditView(models.Model):
+    """One row per page view of audit rows: who saw which calls, when, with what filters."""
+
+    viewer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    at = models.DateTimeField(default=timezone.now)
+    kind = models.CharField(max_length=8, choices=ViewKind.choices)
+    # No database constraint: pruning old calls must not touch this log, and this log
+    # must not block pruning. The id stays, whether or not the call does.
+    apicall = models.ForeignKey(
+        ApiCall,
+        null=True,
+        blank=True,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="+",
+    )
+    apicall_ids = models.JSONField(default=list, blank=True)  # every row shown
+    query = models.TextField(blank=True)
+
+    objects = models.Manager.from_queryset(AuditViewQuerySet)()
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        indexes = [
+            models.Index(fields=["viewer", "-at"], name="auditview_viewer_idx"),
+            models.Index(fields=["-at"], name="auditview_at_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.viewer_id} viewed {self.kind} at {self.at:%Y-%m-%d %H:%M}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if not self._state.adding:
+            raise AppendOnlyError("The audit viewing log cannot be updated.")
+        kwargs["force_insert"] = True
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
+        raise AppendOnlyError("The audit viewing log cannot be deleted.")
