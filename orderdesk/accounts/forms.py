@@ -2,6 +2,20 @@ from django.conf import settings
 from django.contrib.auth.forms import AuthenticationForm
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
+from django.http import HttpRequest
+
+# One address may fail this many times more than one username: colleagues behind one
+# office NAT share an address, and a few typos between them must not lock everyone out.
+ADDRESS_ALLOWANCE = 4
+
+
+def client_address(request: HttpRequest) -> str:
+    """The caller's address; behind our TLS proxy, the last X-Forwarded-For hop it added."""
+    if settings.BEHIND_TLS_PROXY:
+        hops = [hop.strip() for hop in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")]
+        if hops[-1]:
+            return hops[-1]
+    return str(request.META.get("REMOTE_ADDR", ""))
 
 
 class ThrottledAuthenticationForm(AuthenticationForm):
@@ -11,15 +25,18 @@ class ThrottledAuthenticationForm(AuthenticationForm):
     password nor spraying many accounts from one address goes unchecked.
     """
 
-    def _throttle_keys(self) -> list[str]:
+    def _throttle_limits(self) -> dict[str, int]:
         username = (self.data.get("username") or "").strip().lower()[:150]
-        address = self.request.META.get("REMOTE_ADDR", "") if self.request else ""
-        return [f"login-fail:user:{username}", f"login-fail:addr:{address}"]
+        address = client_address(self.request) if self.request else ""
+        limit = settings.LOGIN_THROTTLE_ATTEMPTS
+        return {
+            f"login-fail:user:{username}": limit,
+            f"login-fail:addr:{address}": limit * ADDRESS_ALLOWANCE,
+        }
 
     def clean(self) -> dict[str, object]:
-        keys = self._throttle_keys()
-        limit = settings.LOGIN_THROTTLE_ATTEMPTS
-        if any((cache.get(key) or 0) >= limit for key in keys):
+        limits = self._throttle_limits()
+        if any((cache.get(key) or 0) >= limit for key, limit in limits.items()):
             minutes = max(1, settings.LOGIN_THROTTLE_SECONDS // 60)
             raise ValidationError(
                 f"Too many failed sign-in attempts. Wait {minutes} minutes and try again.",
@@ -28,8 +45,10 @@ class ThrottledAuthenticationForm(AuthenticationForm):
         try:
             cleaned = super().clean()
         except ValidationError:
-            for key in keys:
+            for key in limits:
                 cache.set(key, (cache.get(key) or 0) + 1, settings.LOGIN_THROTTLE_SECONDS)
             raise
-        cache.delete(keys[0])
+        # Only the username's count: signing in to one's own account must not reset
+        # the address's count, or a sprayer could clear it between rounds.
+        cache.delete(next(iter(limits)))
         return cleaned
