@@ -1,0 +1,121 @@
+"""The audit list's filters, read from the query string (GET), and its keyset cursor."""
+
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+
+from django import forms
+from django.db.models import Q, QuerySet
+from django.http import QueryDict
+from django.utils import timezone
+
+from orderdesk.audit.models import ApiCall, Outcome
+
+ACTIONS = [
+    ("order_create", "Create order"),
+    ("order_fetch", "Fetch order"),
+    ("order_list", "List orders"),
+    ("patient_search", "Search patients"),
+    ("kit_list", "List kits"),
+]
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def encode_cursor(call: ApiCall) -> str:
+    """The position after `call` in (at, id) descending order, as URL-safe text."""
+    micros = (call.at - EPOCH) // timedelta(microseconds=1)
+    return f"{micros}_{call.pk}"
+
+
+def decode_cursor(text: str) -> tuple[datetime, int]:
+    micros, _, pk = text.partition("_")
+    return EPOCH + timedelta(microseconds=int(micros)), int(pk)
+
+
+class ApiCallFilterForm(forms.Form):
+    action = forms.ChoiceField(choices=[("", "Any action"), *ACTIONS], required=False)
+    outcome = forms.ChoiceField(choices=[("", "Any outcome"), *Outcome.choices], required=False)
+    status = forms.IntegerField(label="Status code", min_value=100, max_value=599, required=False)
+    date_from = forms.DateField(
+        label="From date", required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    date_to = forms.DateField(
+        label="To date", required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    order = forms.CharField(label="Order reference", max_length=16, required=False)
+    # Where the previous page ended; not typed by people, so not shown.
+    cursor = forms.CharField(required=False, widget=forms.HiddenInput)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for field in self.fields.values():
+            is_select = isinstance(field.widget, forms.Select)
+            field.widget.attrs["class"] = "form-select" if is_select else "form-control"
+
+    def clean_order(self) -> str:
+        return str(self.cleaned_data.get("order") or "").strip().upper()
+
+    def clean_cursor(self) -> tuple[datetime, int] | None:
+        text = self.cleaned_data.get("cursor") or ""
+        if not text:
+            return None
+        try:
+            return decode_cursor(text)
+        except (ValueError, OverflowError):
+            raise forms.ValidationError(
+                "The page position in the address was not understood; showing the newest calls."
+            ) from None
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        start, end = data.get("date_from"), data.get("date_to")
+        if start and end and end < start:
+            self.add_error("date_to", "The to date is before the from date.")
+        return data
+
+    def valid_data(self) -> dict[str, Any]:
+        """The filters that parsed; a bad one is reported and left out, never a 500."""
+        self.is_valid()
+        for name in self.errors:
+            if name in self.fields:
+                attrs = self.fields[name].widget.attrs
+                attrs["class"] += " is-invalid"
+                attrs.update({"aria-invalid": "true", "aria-describedby": f"id_{name}-error"})
+        return getattr(self, "cleaned_data", {})
+
+
+def _day_start(day: Any) -> datetime:
+    return timezone.make_aware(datetime.combine(day, time.min))
+
+
+def filter_calls(data: dict[str, Any]) -> QuerySet[ApiCall]:
+    calls = ApiCall.objects.all()
+    if data.get("action"):
+        calls = calls.filter(action=data["action"])
+    if data.get("outcome"):
+        calls = calls.filter(outcome=data["outcome"])
+    if data.get("status") is not None:
+        calls = calls.filter(status_code=data["status"])
+    if data.get("date_from"):
+        calls = calls.filter(at__gte=_day_start(data["date_from"]))
+    if data.get("date_to"):
+        calls = calls.filter(at__lt=_day_start(data["date_to"] + timedelta(days=1)))
+    if data.get("order"):
+        calls = calls.filter(order__reference=data["order"])
+    if data.get("cursor"):
+        at, pk = data["cursor"]
+        calls = calls.filter(Q(at__lt=at) | Q(at=at, pk__lt=pk))
+    return calls
+
+
+def query_string(data: dict[str, Any], cursor: str = "") -> str:
+    """The valid filters (and a cursor) as a query string, for the page links."""
+    params = QueryDict(mutable=True)
+    for name in ("action", "outcome", "status", "date_from", "date_to", "order"):
+        value = data.get(name)
+        if isinstance(value, date):
+            params[name] = value.isoformat()
+        elif value not in (None, ""):
+            params[name] = str(value)
+    if cursor:
+        params["cursor"] = cursor
+    return params.urlencode()
