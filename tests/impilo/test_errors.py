@@ -1,8 +1,12 @@
 """Reading Impilo's error bodies and Retry-After, and the sentences shown to people."""
 
+import socket
+import ssl
 from datetime import UTC, datetime
 
 import pytest
+from requests import exceptions as rex
+from urllib3.exceptions import MaxRetryError, NameResolutionError, SSLError
 
 from orderdesk.impilo import errors
 from orderdesk.impilo.errors import (
@@ -108,3 +112,28 @@ def test_ambiguity_is_explained_differently_for_a_create_and_a_read() -> None:
     assert "order may or may not have been created" in create.message
     assert "order" not in read.message
     assert create.outcome == read.outcome == "ambiguous"
+
+
+# A real DNS failure would query a name server off this machine, so the exceptions
+# requests raises for these cases are built here as it builds them.
+
+
+def test_a_host_name_that_does_not_resolve_is_unavailable() -> None:
+    reason = NameResolutionError("impilo.invalid", None, socket.gaierror(-2, "not known"))  # type: ignore[arg-type]
+    exc = rex.ConnectionError(MaxRetryError(None, "/api/v3/order", reason))  # type: ignore[arg-type]
+    error = errors.error_for_exception(exc, action="order_create")
+    assert isinstance(error, errors.ImpiloUnavailable)
+    assert "host name could not be found" in error.message
+
+
+def test_a_certificate_failure_is_unavailable_but_other_tls_errors_are_ambiguous() -> None:
+    cert = ssl.SSLCertVerificationError(1, "certificate verify failed")
+    refused = rex.SSLError(MaxRetryError(None, "/", SSLError(cert)))  # type: ignore[arg-type]
+    mid_stream = rex.SSLError(MaxRetryError(None, "/", SSLError(ssl.SSLError(1, "bad record"))))  # type: ignore[arg-type]
+    assert isinstance(errors.error_for_exception(refused, action="x"), errors.ImpiloUnavailable)
+    assert isinstance(errors.error_for_exception(mid_stream, action="x"), errors.ImpiloAmbiguous)
+
+
+def test_a_reply_cut_off_mid_body_is_ambiguous() -> None:
+    error = errors.error_for_exception(rex.ChunkedEncodingError("cut"), action="order_create")
+    assert isinstance(error, errors.ImpiloAmbiguous)
