@@ -145,10 +145,14 @@ def record(
     req_body, req_cut = redact.clean_body(request_body, key, cap)
     resp_body, resp_cut = redact.clean_body(response_body, key, cap)
     message, _ = redact.clean_body(error_message, key, cap)
+    # actor and order may be given as instances or as primary keys.
+    links = {
+        "actor_id" if isinstance(actor, int) else "actor": actor,
+        "order_id" if isinstance(order, int) else "order": order,
+    }
     return ApiCall.objects.create(
+        **links,
         at=at or timezone.now(),
-        actor=actor,
-        order=order,
         action=_short(action, 40, key),
         attempt=attempt,
         method=_short(method, 8, key),

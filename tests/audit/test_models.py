@@ -188,3 +188,10 @@ def test_the_database_itself_refuses_rewrites_on_postgresql(order: Order) -> Non
     assert refused("UPDATE audit_apicall SET outcome = 'x' WHERE id = %s", loose.pk) is on_pg
     assert refused("DELETE FROM audit_apicall WHERE id = %s", call.pk) is on_pg
     assert refused("DELETE FROM audit_apicall WHERE id = %s", loose.pk) is False
+
+
+@pytest.mark.django_db
+def test_calls_can_name_their_order_and_actor_by_id(order: Order, coordinator: User) -> None:
+    call = make_call(order=order.pk, actor=coordinator.pk)
+    call.refresh_from_db()
+    assert (call.order, call.actor) == (order, coordinator)
