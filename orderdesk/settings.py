@@ -96,6 +96,9 @@ BREAKER_FAILURE_THRESHOLD = env_int("BREAKER_FAILURE_THRESHOLD", 5)
 BREAKER_COOL_OFF_SECONDS = env_float("BREAKER_COOL_OFF_SECONDS", 30.0)
 AUDIT_BODY_CAP_BYTES = env_int("AUDIT_BODY_CAP_BYTES", 256 * 1024)
 AUDIT_RETENTION_DAYS = env_int("AUDIT_RETENTION_DAYS", 90)
+# Impilo lists no sites (API.md §4.4): the catalog sync learns them from patients, reading
+# at most this many pages of 250.
+CATALOG_SITE_SCAN_PAGES = env_int("CATALOG_SITE_SCAN_PAGES", 40)
 
 # --- Django -------------------------------------------------------------------------------
 INSTALLED_APPS = [
@@ -270,4 +273,6 @@ LOGGING = {
 }
 
 # (dotted path, every N seconds) run by each worker process; see core/periodic.py.
-PERIODIC_JOBS: list[tuple[str, float]] = []
+PERIODIC_JOBS: list[tuple[str, float]] = [
+    ("orderdesk.catalog.sync.sync_catalog_job", 3600),
+]

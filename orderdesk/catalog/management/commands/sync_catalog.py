@@ -1,0 +1,22 @@
+"""`manage.py sync_catalog`: refresh sites, items and kits from Impilo now."""
+
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError
+
+from orderdesk.catalog.sync import sync_catalog
+from orderdesk.impilo.errors import ImpiloError
+
+
+class Command(BaseCommand):
+    help = "Fetch kits (with their items) and patients' sites from Impilo into the catalog."
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        try:
+            report = sync_catalog(progress=self.stdout.write)
+        except ImpiloError as exc:
+            raise CommandError(
+                f"Catalog sync failed, nothing was changed: {exc} "
+                "(check IMPILO_BASE_URL and IMPILO_API_KEY; the audit log shows the request)."
+            ) from exc
+        self.stdout.write(self.style.SUCCESS(f"Catalog synced. {report.summary()}"))
