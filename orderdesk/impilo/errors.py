@@ -21,7 +21,13 @@ from typing import Any, ClassVar
 
 from django.conf import settings
 from requests import exceptions as rex
-from urllib3.exceptions import MaxRetryError, NameResolutionError, ProxyError
+from urllib3.exceptions import (
+    ConnectTimeoutError,
+    MaxRetryError,
+    NameResolutionError,
+    ProxyError,
+    SSLError,
+)
 
 from orderdesk.audit.models import Outcome
 from orderdesk.audit.redact import redact_text
@@ -225,15 +231,17 @@ def _unavailable(why: str, exc: BaseException) -> ImpiloUnavailable:
 
 
 def _before_sending(exc: rex.ConnectionError) -> bool:
-    """urllib3 wraps only connection-phase failures in MaxRetryError (requests disables
-    read retries), so its presence means no request bytes were sent. A TLS error counts
-    only when it is a certificate failure: others can happen mid-request."""
+    """Only a failure to connect proves no request bytes left: refused, connect timeout,
+    DNS, the proxy, or a certificate the TLS handshake rejected. Anything else (a reset,
+    other TLS errors) may have happened after Impilo read the request."""
     wrapped = exc.args[0] if exc.args else None
-    if not isinstance(wrapped, MaxRetryError):
-        return False
-    if isinstance(exc, rex.SSLError):
+    reason = wrapped.reason if isinstance(wrapped, MaxRetryError) else None
+    # NewConnectionError and NameResolutionError are ConnectTimeoutErrors in urllib3 2.
+    if isinstance(reason, (ConnectTimeoutError, ProxyError)):
+        return True
+    if isinstance(reason, SSLError):
         return any(isinstance(cause, ssl.SSLCertVerificationError) for cause in _causes(exc))
-    return True
+    return False
 
 
 def _connect_failure(exc: BaseException) -> str:

@@ -15,6 +15,8 @@ from typing import Any
 import requests
 from django.conf import settings
 from django.db import transaction
+from requests.adapters import HTTPAdapter
+from urllib3.util.retry import Retry
 
 from orderdesk.audit.models import Outcome, record
 from orderdesk.audit.redact import API_KEY_HEADER
@@ -39,6 +41,14 @@ class ImpiloCallInTransaction(RuntimeError):
 
 
 class ImpiloSession(requests.Session):
+    def __init__(self) -> None:
+        super().__init__()
+        # Spelled out rather than left to requests' defaults: no retries of any kind, and
+        # read errors must surface as themselves (errors.py tells them from connect errors).
+        adapter = HTTPAdapter(max_retries=Retry(total=0, read=False, redirect=False))
+        self.mount("http://", adapter)
+        self.mount("https://", adapter)
+
     def send(
         self,
         request: requests.PreparedRequest,

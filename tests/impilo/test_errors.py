@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 from requests import exceptions as rex
-from urllib3.exceptions import MaxRetryError, NameResolutionError, SSLError
+from urllib3.exceptions import MaxRetryError, NameResolutionError, ProtocolError, SSLError
 
 from orderdesk.impilo import errors
 from orderdesk.impilo.errors import (
@@ -137,3 +137,9 @@ def test_a_certificate_failure_is_unavailable_but_other_tls_errors_are_ambiguous
 def test_a_reply_cut_off_mid_body_is_ambiguous() -> None:
     error = errors.error_for_exception(rex.ChunkedEncodingError("cut"), action="order_create")
     assert isinstance(error, errors.ImpiloAmbiguous)
+
+
+def test_a_read_error_wrapped_as_a_retry_failure_is_still_ambiguous() -> None:
+    reason = ProtocolError("Connection aborted.", ConnectionResetError(104, "reset"))
+    exc = rex.ConnectionError(MaxRetryError(None, "/api/v3/order", reason))  # type: ignore[arg-type]
+    assert isinstance(errors.error_for_exception(exc, action="x"), errors.ImpiloAmbiguous)
