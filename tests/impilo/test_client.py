@@ -10,11 +10,11 @@ from pytest_django.fixtures import Settings as SettingsWrapper
 from responses import matchers
 
 from orderdesk.accounts.models import User
-from orderdesk.audit.models import Outcome
+from orderdesk.audit.models import ApiCall, Outcome
 from orderdesk.audit.redact import REDACTED
 from orderdesk.impilo import errors
 from orderdesk.impilo.client import CreateOrderRequest, ImpiloClient, payload_json
-from orderdesk.impilo.session import ImpiloCallInTransaction
+from orderdesk.impilo.session import ImpiloCallInTransaction, ImpiloSession
 from orderdesk.orders.models import Order
 from tests.impilo.conftest import BASE_URL, KEY, example, only_call
 
@@ -178,10 +178,22 @@ def test_base_url_given_to_the_client_wins_over_the_setting() -> None:
     assert ImpiloClient(base_url="http://elsewhere.test/root/").fetch_order(5).id == 5
 
 
+@responses.activate
+def test_the_session_refuses_a_call_without_an_audit_context() -> None:
+    with pytest.raises(TypeError, match="AuditContext"):
+        ImpiloSession().get(f"{ORDERS}/1")
+    assert not ApiCall.objects.exists()
+
+
+@responses.activate
 @pytest.mark.django_db(transaction=True)
 def test_a_call_inside_a_transaction_is_refused_before_anything_is_sent() -> None:
+    responses.get(f"{ORDERS}/1", json={"id": 1})
     with pytest.raises(ImpiloCallInTransaction), transaction.atomic():
         ImpiloClient().fetch_order(1)
+    assert len(responses.calls) == 0
+    ImpiloClient().fetch_order(1)  # outside the transaction it goes
+    assert only_call().outcome == Outcome.OK
 
 
 # --- What comes back: errors ----------------------------------------------------------
