@@ -1,0 +1,178 @@
+"""What every sandbox API endpoint shares: the key check, faults, the request log, errors, paging.
+
+Views raise ApiError; `api_endpoint` turns it into Impilo's guessed error body
+{"status": N, "message": "..."} (API.md §3.5, examples/error-response.400.json).
+"""
+
+import hmac
+import json
+import time
+from collections.abc import Callable, Iterable, Sequence
+from datetime import date
+from functools import wraps
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth.decorators import login_not_required
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponseBase, JsonResponse
+from django.views.decorators.csrf import csrf_exempt
+
+from orderdesk.sandbox import faults, sockets
+from orderdesk.sandbox.models import RequestLog
+
+MAX_PAGE_SIZE = 250
+DEFAULT_PAGE_SIZE = 15
+MAX_ID = 2**63 - 1  # Impilo ids are int64; larger numbers cannot name anything.
+
+
+class ApiError(Exception):
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+
+def error_response(status: int, message: str) -> JsonResponse:
+    return JsonResponse({"status": status, "message": message}, status=status)
+
+
+def json_response(data: object, status: int = 200) -> JsonResponse:
+    return JsonResponse(data, status=status, safe=False, json_dumps_params={"ensure_ascii": False})
+
+
+def read_json(request: HttpRequest) -> object:
+    try:
+        return json.loads(request.body)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise ApiError(400, f"Malformed JSON request body: {exc}") from exc
+
+
+ViewFunc = Callable[..., HttpResponseBase]
+
+
+def api_endpoint(*methods: str) -> Callable[[ViewFunc], ViewFunc]:
+    """Faults first (they stand for the network and proxies), then the key, then the view."""
+
+    def decorator(view: ViewFunc) -> ViewFunc:
+        @wraps(view)
+        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+            response: HttpResponseBase | None = faults.before_view(request)
+            if response is None:
+                response = _authorised_call(view, methods, request, *args, **kwargs)
+            return _finish(request, response)
+
+        return login_not_required(csrf_exempt(wrapper))
+
+    return decorator
+
+
+def _authorised_call(
+    view: ViewFunc, methods: Sequence[str], request: HttpRequest, *args: Any, **kwargs: Any
+) -> HttpResponseBase:
+    expected = str(getattr(settings, "SANDBOX_API_KEY", "") or "")
+    given = request.headers.get("Impilo-API-Key", "")
+    if not expected or not hmac.compare_digest(given.encode(), expected.encode()):
+        return error_response(401, "Missing or invalid Impilo-API-Key header")
+    if methods and request.method not in methods:
+        # As for any other path the sandbox lacks (e.g. GET site): Impilo may well have it.
+        return error_response(404, f"No sandbox endpoint for {request.method} {request.path}")
+    try:
+        return view(request, *args, **kwargs)
+    except ApiError as exc:
+        return error_response(exc.status, exc.message)
+
+
+def _finish(request: HttpRequest, response: HttpResponseBase) -> HttpResponseBase:
+    """Log before any injected sleep or reset, so the row exists whatever the client sees."""
+    kind = getattr(response, "sandbox_fault", "")
+    reset = kind in faults.RESET_KINDS
+    RequestLog.objects.create(
+        method=request.method or "",
+        path=request.path[:500],
+        query=request.META.get("QUERY_STRING", "")[:1000],
+        status=0 if reset else response.status_code,
+        fault=kind,
+    )
+    if reset:
+        return sockets.reset_connection(request)
+    time.sleep(getattr(response, "sandbox_sleep", 0.0))
+    return response
+
+
+# --- Query parameters -------------------------------------------------------------------------
+
+
+def page_params(request: HttpRequest) -> tuple[int, int]:
+    page = int_param(request, "page", 1)
+    size = int_param(request, "size", DEFAULT_PAGE_SIZE)
+    if page < 1:
+        raise ApiError(400, "page must be 1 or more (the first page is 1)")
+    if not 1 <= size <= MAX_PAGE_SIZE:
+        raise ApiError(400, f"size must be between 1 and {MAX_PAGE_SIZE}")
+    return page, size
+
+
+def int_param(request: HttpRequest, name: str, default: int) -> int:
+    raw = request.GET.get(name)
+    if raw is None:
+        return default
+    return _to_int(name, raw)
+
+
+def int_list_param(request: HttpRequest, name: str) -> list[int]:
+    """Repeatable (?id=1&id=2) and comma-separated (?id=1,2) forms both work."""
+    values = [part for raw in request.GET.getlist(name) for part in raw.split(",")]
+    return [_to_int(name, value) for value in values if value.strip()]
+
+
+def _to_int(name: str, raw: str) -> int:
+    try:
+        value = int(raw.strip())
+    except ValueError:
+        raise ApiError(400, f"{name} must be a whole number, got {raw!r}") from None
+    if abs(value) > MAX_ID:
+        raise ApiError(400, f"{name} is out of range")
+    return value
+
+
+def bool_param(request: HttpRequest, name: str) -> bool | None:
+    raw = request.GET.get(name)
+    if raw is None or not raw.strip():
+        return None
+    lowered = raw.strip().lower()
+    if lowered in {"true", "1"}:
+        return True
+    if lowered in {"false", "0"}:
+        return False
+    raise ApiError(400, f"{name} must be true or false, got {raw!r}")
+
+
+def date_param(request: HttpRequest, name: str) -> date | None:
+    raw = request.GET.get(name)
+    if raw is None or not raw.strip():
+        return None
+    try:
+        return date.fromisoformat(raw.strip())
+    except ValueError:
+        raise ApiError(400, f"{name} must be a date (YYYY-MM-DD), got {raw!r}") from None
+
+
+def page_of(
+    queryset: QuerySet[Any],
+    page: int,
+    size: int,
+    serialize: Callable[[Iterable[Any]], list[dict[str, Any]]],
+) -> dict[str, Any]:
+    """The Page wrapper of API.md §3.1; `page` is 1-based."""
+    total = queryset.count()
+    start = (page - 1) * size
+    rows = queryset[start : start + size] if start < total else []
+    return {
+        "content": serialize(rows),
+        "page": page,
+        "size": size,
+        "total": total,
+        "first": page == 1,
+        "last": start + size >= total,
+    }
