@@ -91,3 +91,18 @@ def browser_type_launch_args(browser_type_launch_args: dict[str, object]) -> dic
             "--disable-sync",
         ],
     }
+
+
+@pytest.fixture
+def sandbox(live_server, settings) -> str:
+    """The sandbox over real HTTP: seeded, no faults, orderdesk pointed at it."""
+    from orderdesk.sandbox import faults
+    from orderdesk.sandbox.seed import seed
+
+    seed(60)  # small: live-server tests flush the database, so this runs per test
+    faults.clear()
+    base_url = live_server.url + "/sandbox/impilo"
+    settings.IMPILO_BASE_URL = base_url
+    settings.IMPILO_API_KEY = settings.SANDBOX_API_KEY
+    settings.SANDBOX_STATUS_STEP_SECONDS = 1
+    return base_url
