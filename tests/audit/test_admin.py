@@ -3,6 +3,7 @@
 from django.test import Client
 from django.urls import reverse
 
+from orderdesk.accounts.models import User
 from orderdesk.audit.models import ApiCall, Outcome, record
 from orderdesk.orders.models import Order
 
@@ -21,7 +22,7 @@ def make_call(**overrides: object) -> ApiCall:
 
 
 def test_admins_can_list_and_search_calls_by_request_id_and_order(
-    admin_client_: Client, admin_user: object
+    admin_client_: Client, admin_user: User
 ) -> None:
     order = Order.objects.create(recipient_type="site", created_by=admin_user)
     wanted = make_call(order=order)

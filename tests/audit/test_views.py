@@ -185,7 +185,7 @@ def test_filters_narrow_by_action_outcome_status_and_order(
     for_order = make_call(action="order_fetch", order=order)
     unreachable = make_call(outcome=Outcome.UNAVAILABLE, status_code=None)
 
-    def shown(**params: object) -> list[int]:
+    def shown(**params: str) -> list[int]:
         return row_ids(support_client.get(LIST, params).content.decode())
 
     assert shown(action="patient_search") == [search.pk]
