@@ -5,6 +5,7 @@ With DEBUG off, anything that has no safe default must be given, or start-up sto
 """
 
 import os
+import tempfile
 from pathlib import Path
 
 import dj_database_url
@@ -92,6 +93,15 @@ ORDER_RETRY_BASE_SECONDS = env_float("ORDER_RETRY_BASE_SECONDS", 5.0)
 ORDER_RETRY_MAX_SECONDS = env_float("ORDER_RETRY_MAX_SECONDS", 600.0)
 ORDER_LEASE_SECONDS = env_int("ORDER_LEASE_SECONDS", 60)
 ORDER_RECONCILE_PAGES = env_int("ORDER_RECONCILE_PAGES", 20)
+# Impilo publishes no status list (API.md §6.1): statuses after which an order is no
+# longer synced. Compared as given and in lower/upper/title case.
+ORDER_FINAL_IMPILO_STATUSES = env_list(
+    "ORDER_FINAL_IMPILO_STATUSES", "delivered,cancelled,canceled,closed,returned"
+)
+# Status sync backs off as orders age: next check after age/10, within these bounds.
+ORDER_SYNC_MIN_SECONDS = env_float("ORDER_SYNC_MIN_SECONDS", 30.0)
+ORDER_SYNC_MAX_SECONDS = env_float("ORDER_SYNC_MAX_SECONDS", 3600.0)
+ORDER_SYNC_BATCH = env_int("ORDER_SYNC_BATCH", 50)
 BREAKER_FAILURE_THRESHOLD = env_int("BREAKER_FAILURE_THRESHOLD", 5)
 BREAKER_COOL_OFF_SECONDS = env_float("BREAKER_COOL_OFF_SECONDS", 30.0)
 AUDIT_BODY_CAP_BYTES = env_int("AUDIT_BODY_CAP_BYTES", 256 * 1024)
@@ -164,6 +174,8 @@ TEMPLATES = [
 
 if env_str("DATABASE_URL"):
     DATABASES = {"default": dj_database_url.parse(env_str("DATABASE_URL"), conn_max_age=60)}
+    # One test database per test process, as for SQLite below.
+    DATABASES["default"]["TEST"] = {"NAME": f"test_orderdesk_{os.getpid()}"}
 else:
     DATABASES = {
         "default": {
@@ -177,7 +189,8 @@ else:
                 "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
             },
             # A file, not :memory:, so live-server, worker threads and subprocesses share it.
-            "TEST": {"NAME": str(BASE_DIR / ".test-db.sqlite3")},
+            # One file per test process: parallel runs must never share a test database.
+            "TEST": {"NAME": str(Path(tempfile.gettempdir()) / f"orderdesk-test-{os.getpid()}.db")},
         }
     }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
@@ -274,5 +287,9 @@ LOGGING = {
 
 # (dotted path, every N seconds) run by each worker process; see core/periodic.py.
 PERIODIC_JOBS: list[tuple[str, float]] = [
+    ("orderdesk.orders.pipeline.sweep_expired_leases", 10),
+    ("orderdesk.orders.pipeline.requeue_stale", 60),
+    ("orderdesk.orders.pipeline.probe_auth_pause", 15),
+    ("orderdesk.orders.sync.sync_due_orders", 15),
     ("orderdesk.catalog.sync.sync_catalog_job", 3600),
 ]

@@ -4,6 +4,12 @@ from django.urls import reverse
 from orderdesk.accounts import roles
 
 
+def _marking_current(path: str, links: list[tuple[str, str]]) -> list[dict[str, object]]:
+    # The longest matching prefix is the current page: /orders/new/ is "New order", not "Orders".
+    current = max((url for _, url in links if path.startswith(url)), key=len, default=None)
+    return [{"label": label, "url": url, "active": url == current} for label, url in links]
+
+
 def navigation(request: HttpRequest) -> dict[str, object]:
     """The main navigation, only the links the signed-in user's role may use."""
     user = getattr(request, "user", None)
@@ -15,10 +21,15 @@ def navigation(request: HttpRequest) -> dict[str, object]:
         ("Needs attention", reverse("orders:attention"), roles.WORK_QUEUE),
         ("Audit log", reverse("audit:list"), roles.VIEW_AUDIT),
     ]
+    banners = []
+    if user.has_perm(roles.ADMINISTER) or user.has_perm(roles.WORK_QUEUE):
+        from orderdesk.orders.gate import banner_text
+
+        if text := banner_text():
+            banners.append({"level": "danger", "text": text})
     return {
-        "nav_links": [
-            {"label": label, "url": url, "active": request.path.startswith(url)}
-            for label, url, perm in links
-            if user.has_perm(perm)
-        ]
+        "banners": banners,
+        "nav_links": _marking_current(
+            request.path, [(label, url) for label, url, perm in links if user.has_perm(perm)]
+        ),
     }

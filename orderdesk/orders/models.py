@@ -150,3 +150,53 @@ class OrderEvent(models.Model):
     @property
     def who(self) -> str:
         return str(self.actor) if self.actor_id else (self.actor_label or "orderdesk")
+
+
+class SendingGate(models.Model):
+    """One row: whether the worker may send to Impilo now (circuit breaker and key pause).
+
+    Kept in the database, not in memory, so every worker process sees the same gate.
+    """
+
+    consecutive_failures = models.PositiveIntegerField(default=0)
+    open_until = models.DateTimeField(null=True, blank=True)  # breaker tripped until then
+    auth_paused = models.BooleanField(default=False)  # Impilo refused the key (401/403)
+    reason = models.TextField(blank=True)
+    changed_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return "paused" if self.auth_paused else f"failures={self.consecutive_failures}"
+
+    @classmethod
+    def get(cls) -> "SendingGate":
+        gate, _ = cls.objects.get_or_create(pk=1)
+        return gate
+
+
+# --- Impilo webhook deliveries (appended by the status-sync work; see orders/webhooks.py) ---
+
+
+class WebhookDelivery(models.Model):
+    """One accepted delivery from Impilo, kept as received (API.md §7).
+
+    Impilo retries a delivery it thinks failed, so the envelope id is unique: a second copy
+    is acknowledged and dropped, and an order.status event triggers one refetch, not two.
+    """
+
+    envelope_id = models.CharField(max_length=64, unique=True)  # Impilo documents a long
+    type = models.CharField(max_length=100)
+    payload = models.JSONField()
+    received_at = models.DateTimeField(default=timezone.now)
+    impilo_order_id = models.BigIntegerField(null=True, blank=True)
+    order = models.ForeignKey(
+        Order, null=True, blank=True, on_delete=models.SET_NULL, related_name="webhooks"
+    )
+    processed_at = models.DateTimeField(null=True, blank=True)
+    outcome = models.TextField(blank=True)  # what orderdesk did with it, in words
+
+    class Meta:
+        ordering = ["-received_at", "-id"]
+        indexes = [models.Index(fields=["-received_at", "-id"], name="webhook_received_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.type} #{self.envelope_id}"

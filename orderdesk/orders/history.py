@@ -1,0 +1,310 @@
+"""The Orders page's filters, search, sort and keyset cursor, read from the query string.
+
+Built to stay fast with a million orders: every filter has an index (models.Order.Meta),
+pages are found by keyset (no OFFSET), and nothing counts the whole filtered list except
+the per-state counts, one grouped query over the indexed state column.
+"""
+
+import base64
+import binascii
+import json
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+from django import forms
+from django.db.models import Count, Q, QuerySet, TextField
+from django.db.models.functions import Cast
+from django.db.models.lookups import IContains
+from django.http import QueryDict
+from django.utils import timezone
+
+from orderdesk.accounts.models import User
+from orderdesk.catalog.models import Site
+from orderdesk.orders.models import Order, RecipientType, State
+
+PAGE_SIZE = 50
+MAX_ID = 2**63 - 1  # BIGINT: a larger number would be a database error, not "no match"
+FILTER_NAMES = (
+    "q", "state", "impilo_status", "date_from", "date_to", "patient", "site",
+    "recipient_type", "created_by", "sort",
+)  # fmt: skip
+
+# (field, descending) in order; each ends in a unique column so the keyset is exact.
+Sort = tuple[tuple[str, bool], ...]
+NEWEST: Sort = (("created_at", True), ("id", True))
+SORTS: dict[str, Sort] = {
+    "-created": NEWEST,
+    "created": (("created_at", False), ("id", False)),
+    "reference": (("reference", False),),
+    "-reference": (("reference", True),),
+    "state": (("state", False), *NEWEST),
+    "-state": (("state", True), *NEWEST),
+    "impilo_status": (("impilo_status", False), *NEWEST),
+    "-impilo_status": (("impilo_status", True), *NEWEST),
+}
+DEFAULT_SORT = "-created"
+SORT_LABELS = [
+    ("-created", "Newest first"),
+    ("created", "Oldest first"),
+    ("reference", "Reference A–Z"),
+    ("-reference", "Reference Z–A"),
+    ("state", "State A–Z"),
+    ("-state", "State Z–A"),
+    ("impilo_status", "Impilo status A–Z"),
+    ("-impilo_status", "Impilo status Z–A"),
+]
+# The list never loads the stored Impilo order JSON (it can be large) nor the lines.
+LIST_COLUMNS = (
+    "reference", "state", "recipient_type", "patient_impilo_id", "patient_name",
+    "site_impilo_id", "site_name", "created_at", "impilo_id", "impilo_status",
+    "created_by__username", "created_by__first_name", "created_by__last_name",
+)  # fmt: skip
+
+
+class HistoryFilterForm(forms.Form):
+    q = forms.CharField(label="Search", max_length=200, required=False)
+    state = forms.ChoiceField(
+        label="State", choices=[("", "Any state"), *State.choices], required=False
+    )
+    impilo_status = forms.CharField(label="Impilo status", max_length=64, required=False)
+    date_from = forms.DateField(
+        label="Created from", required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    date_to = forms.DateField(
+        label="Created to", required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    patient = forms.IntegerField(
+        label="Patient (Impilo id)", min_value=1, max_value=MAX_ID, required=False
+    )
+    site = forms.TypedChoiceField(label="Site", coerce=int, empty_value=None, required=False)
+    recipient_type = forms.ChoiceField(
+        label="Recipient type",
+        choices=[("", "Patients and sites"), *RecipientType.choices],
+        required=False,
+    )
+    created_by = forms.TypedChoiceField(
+        label="Created by", coerce=int, empty_value=None, required=False
+    )
+    sort = forms.ChoiceField(label="Sort by", choices=SORT_LABELS, required=False)
+    # Where the previous page ended; not typed by people, so not shown.
+    cursor = forms.CharField(required=False, widget=forms.HiddenInput)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        site_field = self.fields["site"]
+        assert isinstance(site_field, forms.ChoiceField)
+        site_field.choices = [("", "Any site")] + [
+            (site.impilo_id, f"{site.name} ({site.impilo_id})")
+            for site in Site.objects.only("impilo_id", "name").order_by("name", "impilo_id")
+        ]
+        creator_field = self.fields["created_by"]
+        assert isinstance(creator_field, forms.ChoiceField)
+        creator_field.choices = [("", "Anyone")] + [
+            (user.pk, user.get_full_name() or user.username)
+            for user in User.objects.only("username", "first_name", "last_name").order_by(
+                "username"
+            )
+        ]
+        for field in self.fields.values():
+            is_select = isinstance(field.widget, forms.Select)
+            field.widget.attrs["class"] = "form-select" if is_select else "form-control"
+
+    def clean_q(self) -> str:
+        return " ".join(str(self.cleaned_data.get("q") or "").split())
+
+    def clean_impilo_status(self) -> str:
+        return str(self.cleaned_data.get("impilo_status") or "").strip()
+
+    def clean_sort(self) -> str:
+        return self.cleaned_data.get("sort") or DEFAULT_SORT
+
+    def clean_date_to(self) -> date | None:
+        end = self.cleaned_data.get("date_to")
+        if end is not None and end >= date.max:
+            raise forms.ValidationError("That to date is too far in the future.")
+        return end
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        start, end = data.get("date_from"), data.get("date_to")
+        if start and end and end < start:
+            self.add_error("date_to", "The to date is before the from date.")
+        if data.get("cursor"):
+            try:
+                data["cursor"] = decode_cursor(data["cursor"], data.get("sort") or DEFAULT_SORT)
+            except ValueError:
+                self.add_error(
+                    "cursor",
+                    "The page position in the address was not understood; showing the first page.",
+                )
+        return data
+
+    def valid_data(self) -> dict[str, Any]:
+        """The filters that parsed; a bad one is reported and left out, never a 500."""
+        self.is_valid()
+        for name in self.errors:
+            if name in self.fields:
+                attrs = self.fields[name].widget.attrs
+                attrs["class"] += " is-invalid"
+                attrs.update({"aria-invalid": "true", "aria-describedby": f"id_{name}-error"})
+        data = dict(getattr(self, "cleaned_data", {}))
+        data.setdefault("sort", DEFAULT_SORT)
+        return data
+
+    def problems(self) -> list[str]:
+        return [
+            f"{self.fields[name].label if name in self.fields else 'Filters'}: {message}"
+            for name, messages in self.errors.items()
+            for message in messages
+        ]
+
+
+# --- Query building -------------------------------------------------------------------------
+
+
+def _day_start(day: date) -> datetime:
+    return timezone.make_aware(datetime.combine(day, time.min))
+
+
+def search_q(text: str) -> Q:
+    """Reference, Impilo id, external order id or recipient name.
+
+    External ids live in a JSON list; JSON "contains" does not exist on SQLite, so the list
+    is searched as text (its JSON spelling), which both databases can do.
+    """
+    found = (
+        Q(reference=text.upper())
+        | Q(patient_name__icontains=text)
+        | Q(site_name__icontains=text)
+        | Q(IContains(Cast("external_ids", output_field=TextField()), text))
+    )
+    if text.isdigit() and int(text) <= MAX_ID:
+        found |= Q(impilo_id=int(text)) | Q(patient_impilo_id=int(text))
+    return found
+
+
+def filter_orders(data: dict[str, Any], *, by_state: bool = True) -> QuerySet[Order]:
+    """The orders matching the valid filters (without the state filter for the counts)."""
+    orders = Order.objects.all()
+    if by_state and data.get("state"):
+        orders = orders.filter(state=data["state"])
+    if data.get("impilo_status"):
+        orders = orders.filter(impilo_status=data["impilo_status"])
+    if data.get("date_from"):
+        orders = orders.filter(created_at__gte=_day_start(data["date_from"]))
+    if data.get("date_to"):
+        orders = orders.filter(created_at__lt=_day_start(data["date_to"] + timedelta(days=1)))
+    if data.get("patient"):
+        orders = orders.filter(patient_impilo_id=data["patient"])
+    if data.get("site"):
+        orders = orders.filter(site_impilo_id=data["site"])
+    if data.get("recipient_type"):
+        orders = orders.filter(recipient_type=data["recipient_type"])
+    if data.get("created_by"):
+        orders = orders.filter(created_by_id=data["created_by"])
+    if data.get("q"):
+        orders = orders.filter(search_q(data["q"]))
+    return orders
+
+
+def ordering(sort: str) -> list[str]:
+    return [f"-{name}" if desc else name for name, desc in SORTS[sort]]
+
+
+def sorted_orders(data: dict[str, Any]) -> QuerySet[Order]:
+    return filter_orders(data).order_by(*ordering(data["sort"]))
+
+
+def after_cursor(sort: str, values: list[Any]) -> Q:
+    """Rows strictly after `values` in this sort: (a > x) or (a = x and b > y) or ..."""
+    keys = SORTS[sort]
+    after = Q()
+    for index, (name, desc) in enumerate(keys):
+        step = Q(**{f"{name}__{'lt' if desc else 'gt'}": values[index]})
+        for prior in range(index):
+            step &= Q(**{keys[prior][0]: values[prior]})
+        after |= step
+    return after
+
+
+def page_of_orders(data: dict[str, Any]) -> tuple[list[Order], str]:
+    """One page, and the cursor of the next page ("" if this is the last)."""
+    orders = sorted_orders(data).select_related("created_by").only(*LIST_COLUMNS)
+    if data.get("cursor"):
+        orders = orders.filter(after_cursor(data["sort"], data["cursor"]))
+    rows = list(orders[: PAGE_SIZE + 1])
+    if len(rows) <= PAGE_SIZE:
+        return rows, ""
+    rows = rows[:PAGE_SIZE]
+    return rows, encode_cursor(rows[-1], data["sort"])
+
+
+def state_counts(data: dict[str, Any]) -> list[tuple[str, str, int]]:
+    """(state, label, how many) for every state, under the other filters."""
+    rows = filter_orders(data, by_state=False).order_by().values("state").annotate(n=Count("id"))
+    grouped = {row["state"]: row["n"] for row in rows}
+    return [(value, label, grouped.get(value, 0)) for value, label in State.choices]
+
+
+# --- Cursor and links ----------------------------------------------------------------------
+
+
+def encode_cursor(order: Order, sort: str) -> str:
+    values = []
+    for name, _ in SORTS[sort]:
+        value = getattr(order, name)
+        values.append(value.isoformat() if isinstance(value, datetime) else value)
+    text = json.dumps(values, separators=(",", ":"))
+    return base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
+
+
+def decode_cursor(text: str, sort: str) -> list[Any]:
+    """The values encode_cursor() wrote, typed again; ValueError for anything else."""
+    try:
+        raw = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+        values = json.loads(raw.decode())
+    except (binascii.Error, UnicodeDecodeError, ValueError) as exc:
+        raise ValueError("unreadable cursor") from exc
+    keys = SORTS.get(sort)
+    if keys is None or not isinstance(values, list) or len(values) != len(keys):
+        raise ValueError("cursor does not match the sort")
+    typed: list[Any] = []
+    for (name, _), value in zip(keys, values, strict=True):
+        if name == "created_at" and isinstance(value, str):
+            moment = datetime.fromisoformat(value)
+            if timezone.is_naive(moment):
+                raise ValueError("naive time in cursor")
+            typed.append(moment)
+        elif name == "id" and isinstance(value, int) and 0 < value <= MAX_ID:
+            typed.append(value)
+        elif name not in ("created_at", "id") and isinstance(value, str):
+            typed.append(value)
+        else:
+            raise ValueError(f"bad {name} in cursor")
+    return typed
+
+
+def query_string(data: dict[str, Any], *, cursor: str = "", **changes: Any) -> str:
+    """The valid filters as a query string, with some changed (e.g. sort, state)."""
+    params = QueryDict(mutable=True)
+    values = {name: data.get(name) for name in FILTER_NAMES} | changes
+    if values.get("sort") == DEFAULT_SORT:
+        values["sort"] = None
+    for name in FILTER_NAMES:
+        value = values.get(name)
+        if isinstance(value, date):
+            params[name] = value.isoformat()
+        elif value not in (None, ""):
+            params[name] = str(value)
+    if cursor:
+        params["cursor"] = cursor
+    return params.urlencode()
+
+
+def column_sort(current: str, column: str) -> tuple[str, str]:
+    """For a sortable column header: (the sort its link applies, its aria-sort value)."""
+    if current == column:
+        return f"-{column}", "ascending"
+    if current == f"-{column}":
+        return column, "descending"
+    return (f"-{column}" if column == "created" else column), "none"

@@ -1,0 +1,204 @@
+"""Where a sent order stands at Impilo: fetch it, keep what Impilo says, note changes.
+
+Three ways in: a person presses "Refresh status" (now), Impilo sends a webhook (soon, by a
+task), or nobody says anything and the periodic job asks, less often as the order ages.
+Impilo publishes no status list (API.md §6.1), so statuses are kept verbatim, labelled
+where we know them, and which ones end the syncing is a setting.
+"""
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F, Q, QuerySet
+from django.utils import timezone
+
+from orderdesk.accounts.models import User
+from orderdesk.impilo import errors
+from orderdesk.impilo.client import ImpiloClient
+from orderdesk.impilo.types import ImpiloOrder
+from orderdesk.orders.models import Order, State
+from orderdesk.orders.transitions import note
+
+logger = logging.getLogger(__name__)
+SYNC = "status sync"
+
+# Friendly words for the statuses we have seen. Unknown ones are shown verbatim only;
+# add a line here when Impilo shows a new one.
+STATUS_LABELS = {
+    "received": "Received by Impilo",
+    "processing": "Being prepared",
+    "packed": "Packed",
+    "shipped": "Shipped",
+    "intransit": "In transit",
+    "delivered": "Delivered",
+    "availableforpickup": "Available for pickup",
+    "cancelled": "Cancelled",
+    "canceled": "Cancelled",
+    "closed": "Closed",
+    "returned": "Returned",
+    "onhold": "On hold",
+    "backordered": "Back-ordered",
+}
+
+
+def status_label(status: str | None) -> str:
+    """The friendly label for an Impilo status, or "" when we do not know it."""
+    key = (status or "").replace("_", "").replace(" ", "").lower()
+    return STATUS_LABELS.get(key, "")
+
+
+def final_statuses() -> list[str]:
+    """The final statuses in the spellings an exact SQL match needs."""
+    spellings: set[str] = set()
+    for status in settings.ORDER_FINAL_IMPILO_STATUSES:
+        spellings |= {status, status.lower(), status.upper(), status.title()}
+    return sorted(spellings)
+
+
+def is_final(status: str | None) -> bool:
+    wanted = {status.lower() for status in settings.ORDER_FINAL_IMPILO_STATUSES}
+    return bool(status) and (status or "").lower() in wanted
+
+
+def awaits_impilo(order: Order) -> bool:
+    """Sent, and Impilo has not reached a final status: its page keeps watching."""
+    return (
+        order.state == State.SUBMITTED
+        and order.impilo_id is not None
+        and (not is_final(order.impilo_status))
+    )
+
+
+# --- One order -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Refreshed:
+    before: str
+    after: str
+    stored: bool  # False when another refresh stored a newer answer meanwhile
+
+    @property
+    def changed(self) -> bool:
+        return self.stored and self.before != self.after
+
+
+def refresh(order: Order, *, actor: User | None = None, actor_label: str = "") -> Refreshed:
+    """Fetch the order from Impilo now and keep the answer. Raises ImpiloError."""
+    if order.impilo_id is None:
+        raise ValueError(f"{order.reference} has no Impilo order id yet")
+    before = order.impilo_status
+    with ImpiloClient(actor=actor, order=order) as client:
+        fetched = client.fetch_order(order.impilo_id)
+    return store(order, fetched, before=before, actor=actor, actor_label=actor_label)
+
+
+def store(
+    order: Order,
+    fetched: ImpiloOrder,
+    *,
+    before: str,
+    actor: User | None = None,
+    actor_label: str = "",
+) -> Refreshed:
+    """Keep Impilo's answer unless someone stored a different status since we asked.
+
+    The condition on the status read before the call makes two overlapping refreshes
+    (webhook and periodic job) write one timeline note, not two.
+    """
+    # A reply without a status says nothing about it: keep the one we had.
+    after = fetched.current_status if fetched.current_status is not None else before
+    now = timezone.now()
+    with transaction.atomic():
+        stored = bool(
+            Order.objects.filter(pk=order.pk, impilo_status=before).update(
+                impilo_status=after[:64],
+                impilo_order=fetched.raw,
+                impilo_synced_at=now,
+                updated_at=now,
+            )
+        )
+        if stored and after != before:
+            was = f"“{before}”" if before else "none"
+            note(
+                order.pk,
+                actor=actor,
+                actor_label=actor_label or SYNC,
+                reason=f"Impilo status changed from {was} to “{after}”",
+                impilo_status=after,
+                previous=before,
+            )
+    return Refreshed(before=before, after=after, stored=stored)
+
+
+# --- The periodic job ----------------------------------------------------------------------
+
+
+def interval_buckets() -> list[tuple[float, float | None, float]]:
+    """(min age, max age, seconds between checks), for "next check after age/10, within
+    ORDER_SYNC_MIN_SECONDS..ORDER_SYNC_MAX_SECONDS".
+
+    SQL cannot portably divide an age by ten and compare it with another timestamp, so the
+    ages are cut into doubling buckets, each checked every (youngest age in it)/10: never
+    less often than the rule asks, at most twice as often.
+    """
+    low = max(settings.ORDER_SYNC_MIN_SECONDS, 0.01)
+    high = max(settings.ORDER_SYNC_MAX_SECONDS, low)
+    buckets: list[tuple[float, float | None, float]] = []
+    start, every = 0.0, low
+    while every < high and len(buckets) < 40:
+        end = 20 * every
+        buckets.append((start, end, every))
+        start, every = end, every * 2
+    buckets.append((start, None, high))
+    return buckets
+
+
+def due_q(now: datetime) -> Q:
+    due = Q(impilo_synced_at__isnull=True)
+    for min_age, max_age, every in interval_buckets():
+        bucket = Q(submitted_at__lte=now - timedelta(seconds=min_age))
+        if max_age is not None:
+            bucket &= Q(submitted_at__gt=now - timedelta(seconds=max_age))
+        due |= bucket & Q(impilo_synced_at__lte=now - timedelta(seconds=every))
+    return due
+
+
+def due_orders(now: datetime) -> QuerySet[Order]:
+    return (
+        Order.objects.filter(state=State.SUBMITTED, impilo_id__isnull=False)
+        .exclude(impilo_status__in=final_statuses())
+        .filter(due_q(now))
+        .order_by(F("impilo_synced_at").asc(nulls_first=True), "pk")
+    )
+
+
+def sync_due_orders() -> int:
+    """Refresh up to ORDER_SYNC_BATCH orders that are due. Returns how many were stored.
+
+    Each order is claimed first by moving its impilo_synced_at (a conditional update), so
+    workers running this at the same moment share the work, and an order Impilo cannot
+    answer for waits its interval instead of blocking the front of the queue.
+    """
+    now = timezone.now()
+    due = list(due_orders(now).values_list("pk", "impilo_synced_at")[: settings.ORDER_SYNC_BATCH])
+    stored = 0
+    for pk, synced_at in due:
+        claimed = Order.objects.filter(pk=pk, impilo_synced_at=synced_at)
+        if synced_at is None:
+            claimed = Order.objects.filter(pk=pk, impilo_synced_at__isnull=True)
+        if not claimed.update(impilo_synced_at=now):
+            continue
+        order = Order.objects.get(pk=pk)
+        try:
+            stored += refresh(order, actor_label=SYNC).stored
+        except (errors.ImpiloNotFound, errors.ImpiloRejected) as exc:
+            logger.warning("Status sync: Impilo refused %s: %s", order.reference, exc.message)
+        except errors.ImpiloError as exc:
+            # Impilo is unwell: stop here rather than fail the rest of the batch one by one.
+            logger.warning("Status sync stopped at %s: %s", order.reference, exc.message)
+            break
+    return stored

@@ -1,0 +1,198 @@
+import threading
+import uuid
+
+import pytest
+from django.db import connection
+from django.test import Client
+from django_tasks_db.models import DBTaskResult
+
+from orderdesk.orders.models import Order, OrderEvent, State
+from tests.orders.factories import catalog, order_post, patient
+
+pytestmark = pytest.mark.django_db
+
+NEW = "/orders/new/"
+
+
+def test_anonymous_is_sent_to_login(client: Client) -> None:
+    response = client.get(NEW)
+    assert response.status_code == 302
+    assert response["Location"].startswith("/accounts/login/?next=/orders/new/")
+
+
+def test_a_user_without_a_role_gets_403_naming_the_role(make_user) -> None:
+    client = Client()
+    client.force_login(make_user("", username="norole"))
+    response = client.get(NEW)
+    assert response.status_code == 403
+    assert b"coordinator or support or admin" in response.content
+
+
+def test_the_new_order_page_shows_the_form_with_a_one_time_token(coordinator_client) -> None:
+    catalog()
+    response = coordinator_client.get(NEW)
+    assert response.status_code == 200
+    html = response.content.decode()
+    for text in (
+        "Ship to",
+        "Search patients",
+        "Add item",
+        "Add kit",
+        "Submit order",
+        "Save draft",
+        "External order IDs",
+        "BP Monitor",
+        "Center City Cardiology",
+    ):
+        assert text in html
+    assert "Prototype" not in html  # not orderable
+    assert "Closed Clinic" not in html  # site switched off
+    assert 'name="form_token"' in html
+
+
+def test_submitting_a_valid_order_queues_it_with_its_task_and_redirects(
+    coordinator_client, coordinator
+) -> None:
+    catalog()
+    response = coordinator_client.post(NEW, order_post(external_ids="PO-1\nPO-2"))
+    order = Order.objects.get()
+    assert response.status_code == 302
+    assert response["Location"] == f"/orders/{order.reference}/"
+    assert order.state == State.QUEUED
+    assert order.created_by == coordinator
+    assert order.patient_name == "Maria Lopez"
+    assert order.external_ids == ["PO-1", "PO-2"]
+    assert [(line.name, line.count) for line in order.lines.all()] == [("BP Monitor", 2)]
+    assert DBTaskResult.objects.filter(status="READY").count() == 1
+    assert list(OrderEvent.objects.values_list("to_state", flat=True)) == ["draft", "queued"]
+
+
+def test_a_site_order_is_saved_with_the_site_snapshot(coordinator_client) -> None:
+    catalog()
+    coordinator_client.post(
+        NEW,
+        order_post(
+            recipient_type="site",
+            patient="",
+            site="77",
+            **{"line-kind": ["kit"], "line-id": ["311"]},
+        ),
+    )
+    order = Order.objects.get()
+    assert (order.site_impilo_id, order.site_name, order.recipient_city) == (
+        77,
+        "Center City Cardiology",
+        "Philly",
+    )
+    assert order.patient_impilo_id is None
+
+
+def test_the_same_form_token_twice_creates_one_order(coordinator_client) -> None:
+    catalog()
+    first = coordinator_client.post(NEW, order_post())
+    second = coordinator_client.post(NEW, order_post())
+    assert Order.objects.count() == 1
+    assert first["Location"] == second["Location"]
+
+
+def test_save_draft_keeps_the_order_unsent_and_editable(coordinator_client) -> None:
+    catalog()
+    response = coordinator_client.post(NEW, order_post(action="draft"))
+    order = Order.objects.get()
+    assert order.state == State.DRAFT
+    assert response["Location"] == f"/orders/{order.reference}/edit/"
+    assert not DBTaskResult.objects.exists()
+    page = coordinator_client.get(response["Location"])
+    assert b"Maria Lopez" in page.content
+    edited = order_post(**{"line-count": ["5"]})
+    coordinator_client.post(response["Location"], edited)
+    order.refresh_from_db()
+    assert order.state == State.QUEUED
+    assert order.lines.get().count == 5
+
+
+def test_invalid_input_rerenders_with_errors_and_keeps_what_was_typed(coordinator_client) -> None:
+    catalog()
+    response = coordinator_client.post(
+        NEW, order_post(external_ids="KEEP-ME\nbad\x01", **{"line-count": ["abc"]})
+    )
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "Count must be a whole number from 1 to 100." in html
+    assert "control characters" in html
+    assert "KEEP-ME" in html
+    assert 'value="abc"' in html
+    assert "Maria Lopez" in html  # the chosen patient stays chosen
+    assert not Order.objects.exists()
+
+
+def test_adding_and_removing_lines_without_javascript(coordinator_client) -> None:
+    catalog()
+    added = coordinator_client.post(NEW, order_post(action="add_kit"))
+    assert added.content.decode().count("data-line") == 2
+    assert not Order.objects.exists()
+    removed = coordinator_client.post(
+        NEW,
+        order_post(
+            action="remove-0",
+            **{"line-kind": ["item", "kit"], "line-id": ["1001", "311"], "line-count": ["1", "1"]},
+        ),
+    )
+    html = removed.content.decode()
+    assert html.count("data-line") == 1
+    assert 'value="311" selected' in html
+
+
+def test_the_htmx_line_row_is_a_fragment(coordinator_client) -> None:
+    catalog()
+    response = coordinator_client.get("/orders/new/line/?kind=kit", HTTP_HX_REQUEST="true")
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "<html" not in html
+    assert "Starter Kit" in html
+    assert "data-line" in html
+    bad = coordinator_client.get("/orders/new/line/?kind=<script>")
+    assert bad.status_code == 400
+
+
+def test_the_patient_card_refuses_a_forged_token(coordinator_client) -> None:
+    good = coordinator_client.get("/orders/new/patient-card/", {"token": patient().sign()})
+    assert b"Maria Lopez" in good.content
+    assert b"Change patient" in good.content
+    forged = coordinator_client.get("/orders/new/patient-card/", {"token": "x:y:z"})
+    assert forged.status_code == 400
+
+
+def test_a_post_without_a_csrf_token_is_refused(coordinator) -> None:
+    catalog()
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(coordinator)
+    assert client.post(NEW, order_post()).status_code == 403
+    assert not Order.objects.exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_twenty_parallel_submissions_of_one_form_create_one_order(coordinator) -> None:
+    catalog()
+    data = order_post(form_token=str(uuid.uuid4()))
+    barrier = threading.Barrier(20)
+    locations: list[str] = []
+
+    def submit() -> None:
+        client = Client()
+        client.force_login(coordinator)
+        barrier.wait()
+        try:
+            locations.append(client.post(NEW, data)["Location"])
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=submit) for _ in range(20)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert Order.objects.count() == 1
+    assert len(locations) == 20
+    assert len(set(locations)) == 1
+    assert DBTaskResult.objects.count() == 1
