@@ -2,6 +2,7 @@
 
 import re
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from django.utils import timezone
@@ -12,10 +13,10 @@ from orderdesk.audit.models import Outcome, record
 pytestmark = pytest.mark.browser
 
 
-def make_calls(count: int, **fields: object) -> None:
+def make_calls(count: int, **fields: Any) -> None:
     start = timezone.now() - timedelta(hours=1)
     for n in range(count):
-        record(  # type: ignore[arg-type]
+        record(
             **{
                 "action": "kit_list",
                 "method": "GET",
