@@ -34,7 +34,14 @@ def decode_cursor(text: str) -> tuple[datetime, int]:
 class ApiCallFilterForm(forms.Form):
     action = forms.ChoiceField(choices=[("", "Any action"), *ACTIONS], required=False)
     outcome = forms.ChoiceField(choices=[("", "Any outcome"), *Outcome.choices], required=False)
-    status = forms.IntegerField(label="Status code", min_value=100, max_value=599, required=False)
+    # A text box: a number input would blank a mistyped value instead of showing it.
+    status = forms.IntegerField(
+        label="Status code",
+        min_value=100,
+        max_value=599,
+        required=False,
+        widget=forms.TextInput(attrs={"inputmode": "numeric", "size": 5}),
+    )
     date_from = forms.DateField(
         label="From date", required=False, widget=forms.DateInput(attrs={"type": "date"})
     )

@@ -87,7 +87,6 @@ def sync_catalog(
         report.kits_archived = _archive_unlisted_kits(set(kits))
         rows = [_site_row(site_id, site) for site_id, site in sites.items()]
         report.sites = _upsert(Site, rows, SITE_FIELDS)
-    say(report.summary())
     return report
 
 

@@ -2,6 +2,7 @@
 
 from typing import Any
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from orderdesk.catalog.sync import sync_catalog
@@ -16,7 +17,8 @@ class Command(BaseCommand):
             report = sync_catalog(progress=self.stdout.write)
         except ImpiloError as exc:
             raise CommandError(
-                f"Catalog sync failed, nothing was changed: {exc} "
-                "(check IMPILO_BASE_URL and IMPILO_API_KEY; the audit log shows the request)."
+                f"Catalog sync failed; the catalog was not changed. {exc}\n"
+                f"Check IMPILO_BASE_URL ({settings.IMPILO_BASE_URL}) and IMPILO_API_KEY; "
+                "the audit log shows each request and its answer."
             ) from exc
         self.stdout.write(self.style.SUCCESS(f"Catalog synced. {report.summary()}"))
