@@ -52,18 +52,22 @@ class InProcessApi:
     def get(self, path: str, **params: Any) -> HttpResponseBase:
         return self.client.get(self.prefix + path, params, headers={"Impilo-API-Key": self.key})
 
-    def order(self, body: Any) -> HttpResponseBase:
+    def post(self, path: str, body: Any) -> HttpResponseBase:
         return self.client.post(
-            self.prefix + "/order",
+            self.prefix + path,
             json.dumps(body),
             content_type="application/json",
             headers={"Impilo-API-Key": self.key},
         )
 
+    def order(self, **fields: Any) -> HttpResponseBase:
+        return self.post("/order", fields)
+
 
 @pytest.fixture
 def local_api(db: None, settings) -> InProcessApi:
     seed(60)
+    settings.SANDBOX_STATUS_STEP_SECONDS = 1  # as the `sandbox` fixture sets it
     return InProcessApi(Client(), settings.SANDBOX_API_KEY)
 
 

@@ -19,17 +19,17 @@ def test_kits_are_listed_with_their_items(api, ids) -> None:
     assert "loaner" not in loaner  # the sandbox's own marker stays inside
 
 
-def test_kits_can_be_filtered_by_item_and_archived_flag(api, ids) -> None:
-    active = api.get("/kit", archived="false").json()
-    archived = api.get("/kit", archived="true").json()
-    with_item = api.get("/kit", itemId=ids.item).json()
+def test_kits_can_be_filtered_by_item_and_archived_flag(local_api, local_ids) -> None:
+    active = local_api.get("/kit", archived="false").json()
+    archived = local_api.get("/kit", archived="true").json()
+    with_item = local_api.get("/kit", itemId=local_ids.item).json()
 
     assert active["total"] == 7
-    assert [kit["id"] for kit in archived["content"]] == [ids.archived_kit]
+    assert [kit["id"] for kit in archived["content"]] == [local_ids.archived_kit]
     assert with_item["total"] >= 1
     for kit in with_item["content"]:
-        assert ids.item in [line["item"]["id"] for line in kit["kitItems"]]
-    assert api.get("/kit", size=3, page=3).json()["last"] is True
+        assert local_ids.item in [line["item"]["id"] for line in kit["kitItems"]]
+    assert local_api.get("/kit", size=3, page=3).json()["last"] is True
 
 
 def test_creating_a_site_returns_it_with_an_id(api) -> None:
@@ -58,8 +58,8 @@ def test_creating_a_site_returns_it_with_an_id(api) -> None:
     assert order.status_code == 201
 
 
-def test_a_site_needs_a_name(api) -> None:
-    response = api.post("/site", {"address": {"city": "Media"}})
+def test_a_site_needs_a_name(local_api) -> None:
+    response = local_api.post("/site", {"address": {"city": "Media"}})
 
     assert response.status_code == 400
     assert response.json() == {"status": 400, "message": "name is required"}

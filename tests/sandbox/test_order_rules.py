@@ -135,7 +135,7 @@ CASES = {
 def test_a_rejected_order_gets_a_400_with_the_documented_message(local_api, local_ids, case):
     build, message = CASES[case]
 
-    response = local_api.order(build(local_ids))
+    response = local_api.post("/order", build(local_ids))
 
     assert response.status_code == 400
     assert response.json() == {"status": 400, "message": message}
@@ -149,7 +149,7 @@ def test_a_count_that_is_not_a_positive_integer_is_rejected(local_api, local_ids
         line["count"] = count
     body = {"patient": {"id": local_ids.patient}, "orderItems": [line]}
 
-    response = local_api.order(body)
+    response = local_api.post("/order", body)
 
     assert response.status_code == 400
     assert response.json()["message"] == BAD_COUNT
@@ -177,7 +177,7 @@ def test_an_order_beyond_the_stock_is_insufficient_inventory_and_takes_nothing(
         "orderItems": items(local_ids.item) + items(1002, 2),
     }
 
-    response = local_api.order(body)
+    response = local_api.post("/order", body)
 
     assert response.status_code == 400
     assert response.json()["message"] == "insufficient_inventory"
@@ -188,14 +188,14 @@ def test_an_order_beyond_the_stock_is_insufficient_inventory_and_takes_nothing(
 def test_one_loaner_kit_ships_to_a_patient(local_api, local_ids):
     body = {"patient": {"id": local_ids.patient}, "orderKits": kits(local_ids.loaner_kit)}
 
-    assert local_api.order(body).status_code == 201
+    assert local_api.post("/order", body).status_code == 201
 
 
 def test_a_returns_only_order_with_an_emailed_label_is_accepted_and_echoed(local_api, local_ids):
     returns = [{"item": {"id": local_ids.item}, "count": 1}]
     body = {"patient": {"id": local_ids.patient}, "returnItems": returns, "emailLabel": True}
 
-    response = local_api.order(body)
+    response = local_api.post("/order", body)
 
     assert response.status_code == 201
     assert response.json()["returnItems"] == returns

@@ -1,4 +1,7 @@
-"""An order's status advances with time, and what it carries grows with it (read lazily)."""
+"""An order's status advances with time, and what it carries grows with it (read lazily).
+
+Two tests go over real HTTP and wait; the rest age the order and use the in-process client.
+"""
 
 import time
 
@@ -48,11 +51,11 @@ def test_status_advances_one_step_per_interval_by_itself(api, ids, settings) -> 
     assert all(stamp.endswith("Z") and "T" in stamp for stamp in stamps)
 
 
-def test_before_packing_an_order_has_no_devices_or_tracking(api, ids) -> None:
-    order_id = create(api, ids)
+def test_before_packing_an_order_has_no_devices_or_tracking(local_api, local_ids) -> None:
+    order_id = create(local_api, local_ids)
     testing.age_order(order_id, 1.5)
 
-    order = fetch(api, order_id)
+    order = fetch(local_api, order_id)
 
     assert order["currentStatus"] == "processing"
     assert [event["name"] for event in order["orderEvents"]] == ["received", "processing"]
@@ -82,11 +85,11 @@ def test_once_packed_devices_and_packed_kits_appear(api, ids) -> None:
     ]
 
 
-def test_once_shipped_a_tracking_number_appears(api, ids) -> None:
-    order_id = create(api, ids)
+def test_once_shipped_a_tracking_number_appears(local_api, local_ids) -> None:
+    order_id = create(local_api, local_ids)
     testing.age_order(order_id, 3.5)
 
-    order = fetch(api, order_id)
+    order = fetch(local_api, order_id)
 
     assert order["currentStatus"] == "shipped"
     [tracking] = order["trackingNumbers"]
@@ -95,25 +98,27 @@ def test_once_shipped_a_tracking_number_appears(api, ids) -> None:
     assert order["devices"][0]["currentStatus"] == "inTransit"
 
 
-def test_a_delivered_order_puts_devices_with_the_patient_or_at_the_site(api, ids) -> None:
-    for_patient = create(api, ids)
-    for_site = create(api, ids, site={"id": ids.site})
+def test_a_delivered_order_puts_devices_with_the_patient_or_at_the_site(
+    local_api, local_ids
+) -> None:
+    for_patient = create(local_api, local_ids)
+    for_site = create(local_api, local_ids, site={"id": local_ids.site})
     testing.age_order(for_patient, 60)
     testing.age_order(for_site, 60)
 
-    patient_order, site_order = fetch(api, for_patient), fetch(api, for_site)
+    patient_order, site_order = fetch(local_api, for_patient), fetch(local_api, for_site)
 
     assert patient_order["currentStatus"] == "delivered"
     assert len(patient_order["orderEvents"]) == len(STATUSES)
     assert patient_order["devices"][0]["currentStatus"] == "withPatient"
-    assert patient_order["devices"][0]["currentPatient"]["id"] == ids.patient
+    assert patient_order["devices"][0]["currentPatient"]["id"] == local_ids.patient
     assert site_order["devices"][0]["currentStatus"] == "availableAtSite"
-    assert site_order["devices"][0]["site"]["id"] == ids.site
+    assert site_order["devices"][0]["site"]["id"] == local_ids.site
 
 
-def test_reading_an_order_twice_gives_the_same_answer(api, ids) -> None:
-    order_id = create(api, ids)
+def test_reading_an_order_twice_gives_the_same_answer(local_api, local_ids) -> None:
+    order_id = create(local_api, local_ids)
     testing.age_order(order_id, 60)
 
-    assert fetch(api, order_id) == fetch(api, order_id)
-    assert api.get("/order").json()["content"][0] == fetch(api, order_id)
+    assert fetch(local_api, order_id) == fetch(local_api, order_id)
+    assert local_api.get("/order").json()["content"][0] == fetch(local_api, order_id)
