@@ -18,7 +18,7 @@ run: $(VENV)/.installed
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py createcachetable
 	$(PY) manage.py setup_demo
-	$(PY) manage.py serve --port $(PORT)
+	PORT=$(PORT) $(PY) manage.py serve --port $(PORT)
 
 test: $(VENV)/.installed
 	$(PY) -m pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)

@@ -75,7 +75,9 @@ IMPILO_SANDBOX_ENABLED = env_bool("IMPILO_SANDBOX", DEBUG and not IMPILO_BASE_UR
 SANDBOX_PATH_PREFIX = "sandbox/impilo/"
 if IMPILO_SANDBOX_ENABLED:
     SANDBOX_API_KEY = env_str("IMPILO_SANDBOX_API_KEY", "sandbox-demo-key")
-    IMPILO_BASE_URL = IMPILO_BASE_URL or "http://127.0.0.1:8000/" + SANDBOX_PATH_PREFIX.rstrip("/")
+    # The sandbox is served by this same server: `make run PORT=…` moves both.
+    _port = env_str("PORT", "8000")
+    IMPILO_BASE_URL = IMPILO_BASE_URL or f"http://127.0.0.1:{_port}/" + SANDBOX_PATH_PREFIX.rstrip("/")
     IMPILO_API_KEY = IMPILO_API_KEY or SANDBOX_API_KEY
 if not DEBUG:
     require("IMPILO_BASE_URL", IMPILO_BASE_URL)

@@ -5,6 +5,7 @@ htmx can add and remove rows without renumbering anything.
 """
 
 import re
+import secrets
 import uuid
 from dataclasses import dataclass, field
 
@@ -32,6 +33,8 @@ class LineRow:
     name: str = ""
     count: int = 0
     errors: list[str] = field(default_factory=list)
+    # Unique per rendered row, so each <label for> points at its own field.
+    uid: str = field(default_factory=lambda: secrets.token_hex(4))
 
 
 class OrderHeaderForm(forms.Form):

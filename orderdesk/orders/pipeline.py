@@ -287,4 +287,10 @@ def probe_auth_pause() -> bool:
         logger.info("Impilo key still refused: %s", exc.message)
         return False
     gate.resume_after_auth()
+    # Orders held back while the key was refused go now, not at their next scheduled check.
+    from orderdesk.orders import tasks
+
+    waiting = Order.objects.filter(state=State.RETRY_WAIT).values_list("pk", flat=True)[:1000]
+    for order_id in waiting:
+        tasks.enqueue_send(order_id)
     return True

@@ -19,7 +19,7 @@ from orderdesk.orders.models import Order, SendingGate, State
 from orderdesk.orders.patients import choice_from_patient
 from orderdesk.orders.services import OrderInput, order_create
 from orderdesk.sandbox import faults
-from orderdesk.sandbox.testing import orders_with_reference, requests_received
+from orderdesk.sandbox.testing import orders_with_reference, requests_received, seed_ids
 from tests.orders.factories import line
 from tests.support.worker import running_workers, wait_until
 
@@ -136,11 +136,8 @@ def test_each_fault_ends_visible_with_no_duplicate(
 
 
 def test_a_rejected_order_is_not_retried(coordinator, fast_pipeline) -> None:
-    from orderdesk.catalog.models import Item
-
-    blocked = Item.objects.filter(orderable=False).first()
-    assert blocked is not None, "the sandbox seeds non-orderable items"
-    [order] = make_orders(coordinator, 1, item_id=blocked.impilo_id)
+    # The form never offers it; Impilo's own check must still be handled.
+    [order] = make_orders(coordinator, 1, item_id=seed_ids().non_orderable_item)
     assert settle([order]) == {order.reference: State.REJECTED}
     order.refresh_from_db()
     assert order.attempts == 1
@@ -164,8 +161,8 @@ def test_connection_refused_retries_until_failed(coordinator, fast_pipeline, set
 
 
 def test_a_refused_key_pauses_sending_until_it_works_again(coordinator, fast_pipeline) -> None:
-    faults.inject(kind="status", status=401, count=1)
     [order] = make_orders(coordinator, 1)
+    faults.inject(kind="status", status=401, count=1)
     with running_workers(1):
         assert wait_until(lambda: SendingGate.get().auth_paused, timeout=20)
         order.refresh_from_db()
