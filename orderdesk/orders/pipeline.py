@@ -6,9 +6,9 @@ its lease are committed first, so a crash mid-call leaves a trace the sweeper ca
 
 import logging
 import random
+from datetime import timedelta
 from functools import partial
 from typing import Any
-from datetime import timedelta
 
 from django.conf import settings
 from django.db.models import F, Q
