@@ -193,6 +193,7 @@ def test_filters_narrow_by_action_outcome_status_and_order(
     assert shown(status="400") == [rejected.pk]
     assert shown(order=order.reference) == [for_order.pk]
     assert shown(order=f" {order.reference.lower()} ") == [for_order.pk]
+    assert shown(order="OD-NOSUCH1") == []
     assert shown(outcome="unavailable") == [unreachable.pk]
     assert shown(action="order_create", outcome="ok") == []
 
