@@ -2,6 +2,7 @@
 
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, render
+from django.views.decorators.http import require_GET
 
 from orderdesk.accounts import roles
 from orderdesk.accounts.roles import role_required
@@ -19,6 +20,7 @@ LIST_COLUMNS = [
 
 
 @role_required(roles.VIEW_AUDIT)
+@require_GET
 def apicall_list(request: AuthedHttpRequest) -> HttpResponse:
     form = ApiCallFilterForm(request.GET)
     data = form.valid_data()
@@ -45,6 +47,7 @@ def apicall_list(request: AuthedHttpRequest) -> HttpResponse:
 
 
 @role_required(roles.VIEW_AUDIT)
+@require_GET
 def apicall_detail(request: AuthedHttpRequest, pk: int) -> HttpResponse:
     call = get_object_or_404(ApiCall.objects.select_related("order", "actor"), pk=pk)
     record_view(viewer=request.user, kind=ViewKind.DETAIL, calls=[call])

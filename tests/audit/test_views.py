@@ -91,6 +91,12 @@ def test_support_and_admins_see_the_audit_log(
         assert "OK" in html  # the outcome as text, not colour alone
 
 
+def test_the_pages_only_answer_get(support_client: Client) -> None:
+    call = make_call()
+    assert support_client.post(LIST).status_code == 405
+    assert support_client.post(reverse("audit:detail", args=[call.pk])).status_code == 405
+
+
 def test_the_list_says_so_when_nothing_matches(support_client: Client) -> None:
     assert "No calls match these filters." in support_client.get(LIST).content.decode()
 
