@@ -7,11 +7,13 @@ first 600 as they were. Existing rows are never changed: stock used by orders st
 
 import random
 import unicodedata
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from datetime import date, timedelta
+from typing import Any
 
 from django.core.management.color import no_style
 from django.db import connection, transaction
+from django.db.models import Field
 
 from orderdesk.sandbox import seed_data as data
 from orderdesk.sandbox.models import (
@@ -26,7 +28,8 @@ from orderdesk.sandbox.models import (
 )
 
 RANDOM_SEED = 20240521
-BATCH = 2000
+BATCH = 2000  # patients per write and per progress report
+ANALYZE_AFTER = 5000
 Progress = Callable[[int, int], None]
 
 
@@ -34,8 +37,12 @@ def seed(patients: int = 600, *, progress: Progress | None = None) -> None:
     """Make sure the catalogue and patients 1..`patients` exist; `progress(done, total)`."""
     with transaction.atomic():
         _seed_catalogue()
-        _seed_patients(patients, progress)
+        added = _seed_patients(patients, progress)
     _reset_sequences()
+    if added >= ANALYZE_AFTER:
+        # Fresh statistics, or PostgreSQL may plan a sort instead of using the name indexes.
+        with connection.cursor() as cursor:
+            cursor.execute(f"ANALYZE {connection.ops.quote_name(Patient._meta.db_table)}")
 
 
 def _seed_catalogue() -> None:
@@ -95,25 +102,44 @@ def _site(row: tuple[int, str, bool, str, str, str, str, str, str]) -> Site:
     )
 
 
-def _seed_patients(count: int, progress: Progress | None) -> None:
+def _seed_patients(count: int, progress: Progress | None) -> int:
+    """Raw rows: building 100,000 model instances and their SQL would cost far more."""
     last_id = data.FIRST_PATIENT_ID + count - 1
     existing = set(
         Patient.objects.filter(id__range=(data.FIRST_PATIENT_ID, last_id)).values_list(
             "id", flat=True
         )
     )
-    batch: list[Patient] = []
+    fields = Patient._meta.concrete_fields
+    added, batch = 0, list[tuple[Any, ...]]()
     for number, patient in enumerate(_patients(count), start=1):
-        if patient.pk not in existing:
-            batch.append(patient)
-        if len(batch) >= BATCH or number == count:
-            Patient.objects.bulk_create(batch, batch_size=BATCH)
-            batch = []
-            if progress:
-                progress(number, count)
+        if patient["id"] not in existing:
+            batch.append(tuple(patient[field.attname] for field in fields))
+        if len(batch) >= BATCH or (number == count and batch):
+            _insert(fields, batch)
+            added, batch = added + len(batch), []
+        if progress and (number % BATCH == 0 or number == count):
+            progress(number, count)
+    return added
 
 
-def _patients(count: int) -> Iterator[Patient]:
+def _insert(fields: Sequence[Field[Any, Any]], rows: list[tuple[Any, ...]]) -> None:
+    quote = connection.ops.quote_name
+    table = quote(Patient._meta.db_table)
+    columns = ", ".join(quote(field.column) for field in fields)
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            # COPY: several times faster than INSERT for 100,000 rows.
+            with cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+            return
+        placeholders = ", ".join(["%s"] * len(fields))
+        sql = f"INSERT INTO {table} ({columns}) VALUES ({placeholders})"  # noqa: S608
+        cursor.executemany(sql, rows)  # SQLite: no round trips, the fastest way in
+
+
+def _patients(count: int) -> Iterator[dict[str, object]]:
     """Patient N depends only on the draws before it: prefixes are stable."""
     rng = random.Random(RANDOM_SEED)
     active_sites = [row[0] for row in data.SITES if row[2]]
@@ -123,27 +149,29 @@ def _patients(count: int) -> Iterator[Patient]:
         first, last = rng.choice(data.FIRST_NAMES), rng.choice(data.LAST_NAMES)
         city, state, zip_prefix = rng.choice(data.CITIES)
         on_inactive_site = rng.random() < 0.03
-        yield Patient(
-            id=data.FIRST_PATIENT_ID + n - 1,
-            external_identifier=f"crm-{n:06d}",
-            first_name=first,
-            last_name=last,
-            name_search=search_key(first, last),
-            date_of_birth=first_birthday + timedelta(days=rng.randrange(span)),
-            email=f"{_ascii(first)}.{_ascii(last)}.{n}@example.com",
-            phone_number=f"+1{rng.choice(data.AREA_CODES)}5550{rng.randrange(100, 200)}",
-            archived=rng.random() < 0.05,
-            enrolled=rng.random() >= 0.05,
-            sex=rng.choices(data.SEXES, data.SEX_WEIGHTS)[0],
-            site_id=rng.choice(inactive_sites if on_inactive_site else active_sites),
-            line_one=f"{rng.randrange(1, 9999)} {rng.choice(data.STREETS)}",
-            line_two=rng.choice(data.LINE_TWO) if rng.random() < 0.2 else "",
-            city=city,
-            state=state,
-            zip_code=f"{zip_prefix}{rng.randrange(100):02d}",
-            country="USA",
-            address_note=rng.choice(data.ADDRESS_NOTES) if rng.random() < 0.05 else "",
-        )
+        birthday = first_birthday + timedelta(days=rng.randrange(span))
+        yield {
+            "id": data.FIRST_PATIENT_ID + n - 1,
+            "external_identifier": f"crm-{n:06d}",
+            "first_name": first,
+            "last_name": last,
+            "name_search": search_key(first, last),
+            "date_of_birth": connection.ops.adapt_datefield_value(birthday),
+            "email": f"{_ascii(first)}.{_ascii(last)}.{n}@example.com",
+            "phone_number": f"+1{rng.choice(data.AREA_CODES)}5550{rng.randrange(100, 200)}",
+            "archived": rng.random() < 0.05,
+            "enrolled": rng.random() >= 0.05,
+            "sex": rng.choices(data.SEXES, data.SEX_WEIGHTS)[0],
+            "site_id": rng.choice(inactive_sites if on_inactive_site else active_sites),
+            "line_one": f"{rng.randrange(1, 9999)} {rng.choice(data.STREETS)}",
+            "line_two": rng.choice(data.LINE_TWO) if rng.random() < 0.2 else "",
+            "line_three": "",
+            "city": city,
+            "state": state,
+            "zip_code": f"{zip_prefix}{rng.randrange(100):02d}",
+            "country": "USA",
+            "address_note": rng.choice(data.ADDRESS_NOTES) if rng.random() < 0.05 else "",
+        }
 
 
 def _ascii(name: str) -> str:

@@ -1,4 +1,4 @@
-"""Create, fetch and list orders over real HTTP (API.md §4.1)."""
+"""Create, fetch and list orders (API.md §4.1): over real HTTP, details in-process."""
 
 from orderdesk.sandbox import testing
 
@@ -111,22 +111,22 @@ def test_listing_orders_pages_them_newest_first(api, ids) -> None:
     assert first["content"][0]["patient"]["address"]["country"] == "USA"
 
 
-def test_listing_orders_uses_page_size_15_by_default(api) -> None:
-    page = api.get("/order").json()
+def test_listing_orders_uses_page_size_15_by_default(local_api) -> None:
+    page = local_api.get("/order").json()
 
     assert page == {"content": [], "page": 1, "size": 15, "total": 0, "first": True, "last": True}
 
 
-def test_server_managed_fields_in_the_body_are_ignored(api, ids) -> None:
-    response = api.order(
+def test_server_managed_fields_in_the_body_are_ignored(local_api, local_ids) -> None:
+    response = local_api.order(
         id=1234567,
         currentStatus="delivered",
         orderEvents=[{"name": "shipped", "eventTimestamp": "2020-01-01T00:00:00Z"}],
         trackingNumbers=[{"carrier": "UPS", "value": "1Z"}],
         devices=[{"id": 1}],
-        packedKits=[{"kit": {"id": ids.kit}, "devices": []}],
-        patient={"id": ids.patient},
-        orderItems=[line("item", ids.item)],
+        packedKits=[{"kit": {"id": local_ids.kit}, "devices": []}],
+        patient={"id": local_ids.patient},
+        orderItems=[line("item", local_ids.item)],
     )
 
     order = response.json()
@@ -137,23 +137,25 @@ def test_server_managed_fields_in_the_body_are_ignored(api, ids) -> None:
     assert order["trackingNumbers"] == order["devices"] == order["packedKits"] == []
 
 
-def test_creating_an_order_deducts_its_items_and_kit_contents_from_stock(api, ids) -> None:
-    before = testing.stock(ids.item)
+def test_creating_an_order_deducts_its_items_and_kit_contents_from_stock(
+    local_api, local_ids
+) -> None:
+    before = testing.stock(local_ids.item)
 
-    api.order(
-        patient={"id": ids.patient},
-        orderItems=[line("item", ids.item, 3)],
-        orderKits=[line("kit", ids.kit, 2)],  # the first kit holds one of the first item
+    local_api.order(
+        patient={"id": local_ids.patient},
+        orderItems=[line("item", local_ids.item, 3)],
+        orderKits=[line("kit", local_ids.kit, 2)],  # the first kit holds one of the first item
     )
 
-    assert testing.stock(ids.item) == before - 3 - 2
+    assert testing.stock(local_ids.item) == before - 3 - 2
 
 
-def test_external_order_ids_can_be_counted_by_reference(api, ids) -> None:
-    body = {"patient": {"id": ids.patient}, "orderItems": [line("item", ids.item)]}
-    api.order(**body, externalOrderIds=["OD-AAA111", "other"])
-    api.order(**body, externalOrderIds=["OD-AAA111"])
-    api.order(**body, externalOrderIds=["OD-AAA1111"])
+def test_external_order_ids_can_be_counted_by_reference(local_api, local_ids) -> None:
+    body = {"patient": {"id": local_ids.patient}, "orderItems": [line("item", local_ids.item)]}
+    local_api.order(**body, externalOrderIds=["OD-AAA111", "other"])
+    local_api.order(**body, externalOrderIds=["OD-AAA111"])
+    local_api.order(**body, externalOrderIds=["OD-AAA1111"])
 
     assert testing.orders_with_reference("OD-AAA111") == 2
     assert testing.orders_with_reference("OD-AAA11") == 0
