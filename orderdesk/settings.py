@@ -77,7 +77,9 @@ if IMPILO_SANDBOX_ENABLED:
     SANDBOX_API_KEY = env_str("IMPILO_SANDBOX_API_KEY", "sandbox-demo-key")
     # The sandbox is served by this same server: `make run PORT=…` moves both.
     _port = env_str("PORT", "8000")
-    IMPILO_BASE_URL = IMPILO_BASE_URL or f"http://127.0.0.1:{_port}/" + SANDBOX_PATH_PREFIX.rstrip("/")
+    IMPILO_BASE_URL = IMPILO_BASE_URL or f"http://127.0.0.1:{_port}/" + SANDBOX_PATH_PREFIX.rstrip(
+        "/"
+    )
     IMPILO_API_KEY = IMPILO_API_KEY or SANDBOX_API_KEY
 if not DEBUG:
     require("IMPILO_BASE_URL", IMPILO_BASE_URL)
@@ -295,3 +297,6 @@ PERIODIC_JOBS: list[tuple[str, float]] = [
     ("orderdesk.orders.sync.sync_due_orders", 15),
     ("orderdesk.catalog.sync.sync_catalog_job", 3600),
 ]
+
+# An order still retrying this long after it was queued shows in Needs attention.
+ORDER_ATTENTION_RETRY_MINUTES = env_int("ORDER_ATTENTION_RETRY_MINUTES", 30)

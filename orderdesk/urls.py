@@ -3,6 +3,7 @@ from django.contrib import admin
 from django.urls import include, path
 
 from orderdesk.core import views as core_views
+from orderdesk.orders.webhooks import impilo_webhook
 
 urlpatterns = [
     path("", core_views.home, name="home"),
@@ -10,6 +11,7 @@ urlpatterns = [
     path("accounts/", include("orderdesk.accounts.urls")),
     path("orders/", include("orderdesk.orders.urls")),
     path("audit/", include("orderdesk.audit.urls")),
+    path("webhooks/impilo", impilo_webhook, name="impilo_webhook"),
     path("admin/", admin.site.urls),
 ]
 

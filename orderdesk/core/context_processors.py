@@ -21,14 +21,17 @@ def navigation(request: HttpRequest) -> dict[str, object]:
         ("Needs attention", reverse("orders:attention"), roles.WORK_QUEUE),
         ("Audit log", reverse("audit:list"), roles.VIEW_AUDIT),
     ]
-    banners = []
-    if user.has_perm(roles.ADMINISTER) or user.has_perm(roles.WORK_QUEUE):
+    banners, attention_count = [], 0
+    if user.has_perm(roles.WORK_QUEUE):
+        from orderdesk.orders import attention
         from orderdesk.orders.gate import banner_text
 
         if text := banner_text():
             banners.append({"level": "danger", "text": text})
+        attention_count = attention.count()
     return {
         "banners": banners,
+        "attention_count": attention_count,
         "nav_links": _marking_current(
             request.path, [(label, url) for label, url, perm in links if user.has_perm(perm)]
         ),

@@ -63,6 +63,10 @@ class Day:
     def count(self, key: str) -> int:
         return self.counts.get(key, 0)
 
+    @property
+    def values(self) -> list[int]:
+        return [self.count(series.key) for series in SERIES]
+
 
 @dataclass(frozen=True)
 class Bar:
@@ -89,8 +93,11 @@ class Chart:
     def total(self) -> int:
         return sum(day.total for day in self.days)
 
-    def series_total(self, key: str) -> int:
-        return sum(day.count(key) for day in self.days)
+    @property
+    def series_totals(self) -> list[tuple[str, int]]:
+        return [
+            (series.label, sum(day.count(series.key) for day in self.days)) for series in SERIES
+        ]
 
 
 def nice_max(value: int) -> int:

@@ -107,7 +107,9 @@ class OrderHeaderForm(forms.Form):
         elif kind == RecipientType.SITE:
             if cleaned.get("patient"):
                 self.add_error("patient", "Ship to a patient or a site, not both.")
-            elif not cleaned.get("site") and "site" not in self.errors:
+            elif "site" in self.errors:
+                pass
+            elif not cleaned.get("site"):
                 self.add_error("site", "Choose the site to ship to.")
             else:
                 self.site_obj = active_sites().filter(impilo_id=cleaned["site"]).first()

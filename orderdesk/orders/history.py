@@ -271,16 +271,15 @@ def decode_cursor(text: str, sort: str) -> list[Any]:
     typed: list[Any] = []
     for (name, _), value in zip(keys, values, strict=True):
         if name == "created_at" and isinstance(value, str):
-            moment = datetime.fromisoformat(value)
-            if timezone.is_naive(moment):
+            value = datetime.fromisoformat(value)
+            if timezone.is_naive(value):
                 raise ValueError("naive time in cursor")
-            typed.append(moment)
-        elif name == "id" and isinstance(value, int) and 0 < value <= MAX_ID:
-            typed.append(value)
-        elif name not in ("created_at", "id") and isinstance(value, str):
-            typed.append(value)
-        else:
+        elif name == "id":
+            if not (isinstance(value, int) and 0 < value <= MAX_ID):
+                raise ValueError("bad id in cursor")
+        elif not isinstance(value, str):
             raise ValueError(f"bad {name} in cursor")
+        typed.append(value)
     return typed
 
 

@@ -67,6 +67,9 @@ class Order(models.Model):
 
     # Submission bookkeeping (GUIDE §5).
     attempts = models.PositiveIntegerField(default=0)
+    # Attempts allowed before `failed`; a resubmission by support grants a fresh budget.
+    attempt_limit = models.PositiveIntegerField(default=0)
+    queued_at = models.DateTimeField(null=True, blank=True)  # last (re)submission
     lease_until = models.DateTimeField(null=True, blank=True)
     next_attempt_at = models.DateTimeField(null=True, blank=True)
     last_error = models.TextField(blank=True)
@@ -150,6 +153,27 @@ class OrderEvent(models.Model):
     @property
     def who(self) -> str:
         return str(self.actor) if self.actor_id else (self.actor_label or "orderdesk")
+
+
+class OrderPayloadVersion(models.Model):
+    """A payload an order had before support edited it (edit and resubmit), kept beside
+    the new one so the detail page can show what changed and who changed it why."""
+
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="payload_versions")
+    version = models.PositiveIntegerField()
+    payload = models.TextField()  # the exact JSON that was (or would have been) sent
+    replaced_at = models.DateTimeField(default=timezone.now)
+    replaced_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT)
+    reason = models.TextField()
+
+    class Meta:
+        ordering = ["version"]
+        constraints = [
+            models.UniqueConstraint(fields=["order", "version"], name="payload_version_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.order_id} v{self.version}"
 
 
 class SendingGate(models.Model):

@@ -6,6 +6,7 @@ its lease are committed first, so a crash mid-call leaves a trace the sweeper ca
 
 import logging
 import random
+from collections.abc import Iterable
 from datetime import timedelta
 from functools import partial
 from typing import Any
@@ -14,13 +15,14 @@ from django.conf import settings
 from django.db.models import F, Q
 from django.utils import timezone
 
+from orderdesk.accounts.models import User
 from orderdesk.impilo import errors
 from orderdesk.impilo.client import ImpiloClient
 from orderdesk.impilo.types import ImpiloOrder
 from orderdesk.orders import gate
 from orderdesk.orders.models import Order, State
 from orderdesk.orders.payload import build_request
-from orderdesk.orders.transitions import note, transition
+from orderdesk.orders.transitions import Outcome, note, transition
 
 logger = logging.getLogger(__name__)
 WORKER = "worker"
@@ -56,19 +58,27 @@ def send(order_id: int) -> str:
             created = client.create_order(build_request(order))
     except errors.ImpiloError as exc:
         return _after_failure(order, exc)
-    _mark_submitted(order, created, reason=f"Impilo created order {created.id}")
+    mark_submitted(order, created, reason=f"Impilo created order {created.id}")
     gate.record_success()
     return "submitted"
 
 
-def _mark_submitted(order: Order, created: ImpiloOrder, *, reason: str) -> None:
+def mark_submitted(
+    order: Order,
+    created: ImpiloOrder,
+    *,
+    reason: str,
+    # A lease may have run out during a slow but successful call: the answer still counts.
+    from_states: Iterable[str] = (State.SENDING, State.UNKNOWN),
+    actor: User | None = None,
+) -> Outcome:
     now = timezone.now()
-    transition(
+    return transition(
         order.pk,
-        # A lease may have run out during a slow but successful call: the answer still counts.
-        from_states=[State.SENDING, State.UNKNOWN],
+        from_states=from_states,
         to_state=State.SUBMITTED,
-        actor_label=WORKER,
+        actor=actor,
+        actor_label="" if actor else WORKER,
         reason=reason,
         impilo_id=created.id,
         impilo_status=created.current_status or "",
@@ -125,7 +135,7 @@ def _after_failure(order: Order, exc: errors.ImpiloError) -> str:
 def _retry_later(order: Order, exc: errors.ImpiloError, common: dict[str, Any]) -> str:
     from orderdesk.orders import tasks
 
-    if order.attempts >= settings.ORDER_MAX_ATTEMPTS:
+    if order.attempts >= order.attempt_limit:
         transition(
             order.pk,
             from_states=[State.SENDING],
@@ -180,9 +190,9 @@ def reconcile(order_id: int, tries: int = 1) -> str:
         tasks.enqueue_reconcile(order.pk, run_after=run_at, tries=tries + 1)
         return "check later"
     if found is not None:
-        _mark_submitted(order, found, reason=f"Found at Impilo as order {found.id}")
+        mark_submitted(order, found, reason=f"Found at Impilo as order {found.id}")
         return "found"
-    if verdict == "absent" and order.attempts >= settings.ORDER_MAX_ATTEMPTS:
+    if verdict == "absent" and order.attempts >= order.attempt_limit:
         transition(
             order.pk,
             from_states=[State.UNKNOWN],
@@ -207,10 +217,10 @@ def reconcile(order_id: int, tries: int = 1) -> str:
     return "needs review"
 
 
-def find_by_reference(order: Order) -> tuple[ImpiloOrder | None, str]:
+def find_by_reference(order: Order, actor: User | None = None) -> tuple[ImpiloOrder | None, str]:
     """Page through Impilo's order list (it has no lookup by external id, API.md §11.5)."""
     unreadable = 0
-    with ImpiloClient(order=order) as client:
+    with ImpiloClient(order=order, actor=actor) as client:
         for page_number in range(1, settings.ORDER_RECONCILE_PAGES + 1):
             page = client.list_orders(page=page_number, size=250)
             for candidate in page.content:

@@ -1,6 +1,5 @@
 """An order's submission state in words, for people (GUIDE §5 states)."""
 
-from django.conf import settings
 from django.utils import timezone
 
 from orderdesk.orders.models import Order, State
@@ -11,7 +10,7 @@ def describe(order: Order) -> str:
     if state == State.QUEUED:
         return "Waiting to send"
     if state == State.SENDING:
-        return f"Sending to Impilo — attempt {order.attempts} of {settings.ORDER_MAX_ATTEMPTS}"
+        return f"Sending to Impilo — attempt {order.attempts} of {order.attempt_limit}"
     if state == State.SUBMITTED:
         return f"Sent to Impilo — Impilo order {order.impilo_id}"
     if state == State.REJECTED:
@@ -24,7 +23,7 @@ def describe(order: Order) -> str:
         )
         return (
             f"Retrying at {when} — attempt {order.attempts + 1} of "
-            f"{settings.ORDER_MAX_ATTEMPTS}. Last error: {order.last_error}"
+            f"{order.attempt_limit}. Last error: {order.last_error}"
         )
     if state == State.UNKNOWN:
         return "Outcome unknown — checking Impilo"

@@ -74,3 +74,24 @@ def line(kind: str, impilo_id: int, name: str = "Item", count: int = 1) -> LineR
         name=name,
         count=count,
     )
+
+
+def make_order(user, state: str = "failed", **fields):  # type: ignore[no-untyped-def]
+    """An order already in `state`, with one item line, as the pipeline would leave it."""
+    from orderdesk.orders.models import Order, OrderLine
+
+    values = {
+        "created_by": user,
+        "state": state,
+        "recipient_type": "patient",
+        "patient_impilo_id": 48213,
+        "patient_name": "Maria Lopez",
+        "attempts": 8,
+        "attempt_limit": 8,
+        "last_error": "Impilo is not answering (503)",
+        "last_error_kind": "ImpiloAmbiguous",
+    }
+    values.update(fields)
+    order = Order.objects.create(**values)
+    OrderLine.objects.create(order=order, kind="item", impilo_id=1001, name="BP Monitor", count=2)
+    return order

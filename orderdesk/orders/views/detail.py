@@ -1,29 +1,169 @@
-"""An order's page. The status fragment refreshes itself while the order is in flight."""
+"""An order's page. While the order is in flight, or Impilo has not reached a final status,
+the status fragment refreshes itself and brings the shipment and timeline panels along
+(out-of-band swaps); "Refresh status" asks Impilo now; the Impilo requests panel loads
+when it comes into view. Every part also works as a plain page without JavaScript."""
 
+import difflib
+from typing import Any
+
+from django.contrib import messages
 from django.http import HttpResponse
-from django.shortcuts import get_object_or_404, render
-from django.views.decorators.http import require_GET
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_GET, require_POST
 
 from orderdesk.accounts import roles
 from orderdesk.accounts.roles import role_required
+from orderdesk.audit.models import ApiCall, ViewKind
+from orderdesk.audit.present import pretty_body
+from orderdesk.audit.viewlog import record_view
 from orderdesk.http import AuthedHttpRequest
-from orderdesk.orders import status
+from orderdesk.impilo.errors import ImpiloError
+from orderdesk.impilo.types import ImpiloOrder
+from orderdesk.orders import status, sync, timeline
 from orderdesk.orders.models import Order
 
 TEMPLATE = "orders/order_detail.html"
+LIVE_TEMPLATE = "orders/_order_live.html"
+POLL_SENDING_SECONDS = 2  # the worker acts within seconds
+POLL_IMPILO_SECONDS = 5  # Impilo's statuses move in minutes to days
+MAX_CALLS = 50
+
+
+def _order(reference: str) -> Order:
+    return get_object_or_404(Order.objects.select_related("created_by"), reference=reference)
+
+
+def poll_seconds(order: Order) -> int:
+    """How often the page asks again; 0 once nothing more is expected to change."""
+    if order.is_in_flight:
+        return POLL_SENDING_SECONDS
+    return POLL_IMPILO_SECONDS if sync.awaits_impilo(order) else 0
+
+
+def live_context(order: Order) -> dict[str, Any]:
+    stored = order.impilo_order
+    impilo = ImpiloOrder.from_json(stored) if isinstance(stored, dict) else None
+    events = order.events.select_related("actor")
+    return {
+        "order": order,
+        "status_text": status.describe(order),
+        "status_badge": status.badge_class(order),
+        "poll_seconds": poll_seconds(order),
+        "impilo": impilo,
+        "impilo_label": sync.status_label(order.impilo_status),
+        "timeline": timeline.merged(events, impilo),
+    }
+
+
+def _page(request: AuthedHttpRequest, order: Order, **extra: Any) -> HttpResponse:
+    context = live_context(order) | {"lines": order.lines.all()} | extra
+    return render(request, TEMPLATE, context)
 
 
 @role_required(roles.VIEW_ORDERS)
 @require_GET
 def order_detail(request: AuthedHttpRequest, reference: str) -> HttpResponse:
-    order = get_object_or_404(Order.objects.select_related("created_by"), reference=reference)
-    context = {
-        "order": order,
-        "status_text": status.describe(order),
-        "status_badge": status.badge_class(order),
-    }
+    order = _order(reference)
+    if request.htmx and not request.htmx.boosted:
+        return render(request, LIVE_TEMPLATE, live_context(order))
+    return _page(request, order)
+
+
+@role_required(roles.VIEW_ORDERS)
+@require_POST
+def order_refresh(request: AuthedHttpRequest, reference: str) -> HttpResponse:
+    """Fetch the order from Impilo now (an audited call, made as this person)."""
+    order = _order(reference)
+    text, ok = _refresh(order, request)
     if request.htmx:
-        return render(request, f"{TEMPLATE}#order-status", context)
-    context["lines"] = order.lines.all()
-    context["events"] = order.events.select_related("actor")
-    return render(request, TEMPLATE, context)
+        context = live_context(_order(reference)) | {"refresh_text": text, "refresh_ok": ok}
+        return render(request, LIVE_TEMPLATE, context)
+    (messages.success if ok else messages.error)(request, text)
+    return redirect("orders:detail", reference=order.reference)
+
+
+def _refresh(order: Order, request: AuthedHttpRequest) -> tuple[str, bool]:
+    if order.impilo_id is None:
+        return "This order has no Impilo order id yet, so there is nothing to ask Impilo.", False
+    try:
+        result = sync.refresh(order, actor=request.user)
+    except ImpiloError as exc:
+        return f"Could not get the order from Impilo: {exc.message}", False
+    now = f"“{result.after}”" if result.after else "not given"
+    if result.changed:
+        return f"Impilo's status is now {now} (was “{result.before or 'none'}”).", True
+    return f"Checked with Impilo just now: status {now}, unchanged.", True
+
+
+# --- The Impilo requests panel --------------------------------------------------------------
+
+
+@role_required(roles.VIEW_AUDIT)
+@require_GET
+def order_requests(request: AuthedHttpRequest, reference: str) -> HttpResponse:
+    """The audit rows of this order; with htmx the panel alone, else the whole page."""
+    order = _order(reference)
+    calls, more = _calls(order)
+    record_view(
+        viewer=request.user, kind=ViewKind.ORDER, calls=calls,
+        query=request.GET.urlencode() or f"order={order.reference}",
+    )  # fmt: skip
+    context = {"order": order, "calls": calls, "more_calls": more, **_diff(calls, request)}
+    if request.htmx:
+        return render(request, f"{TEMPLATE}#order-requests", context)
+    return _page(request, order, **context)
+
+
+def _calls(order: Order) -> tuple[list[ApiCall], bool]:
+    """The newest MAX_CALLS calls, oldest first, and whether there are older ones."""
+    newest = list(
+        ApiCall.objects.filter(order=order)
+        .select_related("actor")
+        .order_by("-at", "-id")[: MAX_CALLS + 1]
+    )
+    calls = list(reversed(newest[:MAX_CALLS]))
+    for call in calls:
+        call.order = order  # the shared template names the order: no query per row
+    return calls, len(newest) > MAX_CALLS
+
+
+def _call_label(call: ApiCall) -> str:
+    attempt = f"attempt {call.attempt}" if call.attempt else call.action
+    return f"{attempt} · {call.at:%Y-%m-%d %H:%M:%S} · {call.get_outcome_display()}"
+
+
+def _pick(calls: list[ApiCall], raw: str | None, default: ApiCall) -> ApiCall:
+    if raw and raw.isdigit():
+        return next((call for call in calls if call.pk == int(raw)), default)
+    return default
+
+
+def _diff(calls: list[ApiCall], request: AuthedHttpRequest) -> dict[str, Any]:
+    """A unified diff of the request bodies of two calls (default: the last two sent)."""
+    sent = [call for call in calls if call.request_body]
+    options = [(call.pk, _call_label(call)) for call in sent]
+    if len(sent) < 2:
+        return {"diff_options": options, "diff_lines": None}
+    left = _pick(sent, request.GET.get("a"), sent[-2])
+    right = _pick(sent, request.GET.get("b"), sent[-1])
+    lines = difflib.unified_diff(
+        pretty_body(left.request_body).splitlines(),
+        pretty_body(right.request_body).splitlines(),
+        fromfile=_call_label(left),
+        tofile=_call_label(right),
+        lineterm="",
+    )
+    return {
+        "diff_options": options,
+        "diff_a": left.pk,
+        "diff_b": right.pk,
+        "diff_lines": [(_line_kind(line), line) for line in lines],
+    }
+
+
+def _line_kind(line: str) -> str:
+    if line.startswith(("+++", "---")):
+        return "file"
+    if line.startswith("@@"):
+        return "hunk"
+    return {"+": "add", "-": "del"}.get(line[:1], "same")

@@ -1,6 +1,8 @@
 """New order and draft editing. Every step works as a plain form post; htmx makes the
 patient search, adding lines and choosing a patient happen without a page reload."""
 
+from collections.abc import Callable
+
 from django.conf import settings
 from django.contrib import messages
 from django.http import HttpResponse, HttpResponseBadRequest, QueryDict
@@ -30,9 +32,9 @@ TEMPLATE = "orders/order_form.html"
 @require_http_methods(["GET", "POST"])
 def order_new(request: AuthedHttpRequest) -> HttpResponse:
     if request.method == "POST":
-        return _entry_post(request, order=None)
+        return entry_post(request, None, _save_new)
     form = OrderHeaderForm(initial={"form_token": new_token()})
-    return _render(request, form, [LineRow(kind=LineKind.ITEM)])
+    return render_form(request, form, [LineRow(kind=LineKind.ITEM)])
 
 
 @role_required(roles.CREATE_ORDERS)
@@ -40,20 +42,37 @@ def order_new(request: AuthedHttpRequest) -> HttpResponse:
 def order_edit(request: AuthedHttpRequest, reference: str) -> HttpResponse:
     order = get_object_or_404(Order, reference=reference, state=State.DRAFT)
     if request.method == "POST":
-        return _entry_post(request, order=order)
-    form = OrderHeaderForm(initial=_initial_for(order))
+        return entry_post(request, order, _save_draft(order))
+    form = OrderHeaderForm(initial=initial_for(order))
     rows = [
         LineRow(kind=line.kind, raw_id=str(line.impilo_id), raw_count=str(line.count))
         for line in order.lines.all()
     ]
-    return _render(request, form, rows, order=order)
+    return render_form(request, form, rows, order=order)
 
 
-def _entry_post(request: AuthedHttpRequest, order: Order | None) -> HttpResponse:
+Saver = Callable[
+    [AuthedHttpRequest, OrderHeaderForm, list[LineRow], "services.OrderInput", bool], HttpResponse
+]
+
+
+def entry_post(
+    request: AuthedHttpRequest,
+    order: Order | None,
+    save: Saver,
+    extra: dict[str, object] | None = None,
+) -> HttpResponse:
+    """Handle any button of the order form; `save` runs only for valid submit/draft."""
     action = request.POST.get("action", "submit")
     rows = read_lines(request.POST)
     if action in ("submit", "draft"):
-        return _save(request, order, rows, submit=action == "submit")
+        form = OrderHeaderForm(request.POST)
+        data, line_errors = validated_input(form, rows)
+        if data is None:
+            return render_form(
+                request, form, rows, order=order, line_errors=line_errors, extra=extra
+            )
+        return save(request, form, rows, data, action == "submit")
     # Any other button is a no-JavaScript step of filling in the form: nothing is saved.
     form = OrderHeaderForm(initial=_initial_from_post(request.POST))
     results, search_error = None, ""
@@ -67,47 +86,70 @@ def _entry_post(request: AuthedHttpRequest, order: Order | None) -> HttpResponse
         form.initial["patient"] = ""
     elif action.startswith("choose:"):
         form.initial["patient"] = action[len("choose:") :]
-    return _render(request, form, rows, order=order, results=results, search_error=search_error)
+    return render_form(
+        request, form, rows, order=order, results=results, search_error=search_error, extra=extra
+    )
 
 
-def _save(
-    request: AuthedHttpRequest, order: Order | None, rows: list[LineRow], *, submit: bool
-) -> HttpResponse:
-    form = OrderHeaderForm(request.POST)
+def validated_input(
+    form: OrderHeaderForm, rows: list[LineRow]
+) -> tuple["services.OrderInput | None", list[str]]:
     form_ok = form.is_valid()
     to_site = form.cleaned_data.get("recipient_type") == RecipientType.SITE
     line_errors = validate_lines(rows, to_site=to_site)
-    rows_ok = not line_errors and not any(row.errors for row in rows)
-    if not (form_ok and rows_ok):
-        return _render(request, form, rows, order=order, line_errors=line_errors)
-    data = services.OrderInput(
+    if not form_ok or line_errors or any(row.errors for row in rows):
+        return None, line_errors
+    site = form.site_obj
+    return services.OrderInput(
         recipient_type=form.cleaned_data["recipient_type"],
         patient=form.patient_choice,
-        site_id=form.site_obj.impilo_id if form.site_obj else None,
-        site_name=form.site_obj.name if form.site_obj else "",
-        site_city=form.site_obj.city if form.site_obj else "",
+        site_id=site.impilo_id if site else None,
+        site_name=site.name if site else "",
+        site_city=site.city if site else "",
         lines=rows,
         external_ids=form.cleaned_data["external_ids"],
+    ), []
+
+
+def _save_new(
+    request: AuthedHttpRequest,
+    form: OrderHeaderForm,
+    rows: list[LineRow],
+    data: "services.OrderInput",
+    submit: bool,
+) -> HttpResponse:
+    order = services.order_create(
+        actor=request.user, data=data, form_token=form.cleaned_data["form_token"], submit=submit
     )
-    if order is None:
-        order = services.order_create(
-            actor=request.user,
-            data=data,
-            form_token=form.cleaned_data["form_token"],
-            submit=submit,
-        )
-    else:
+    return _after_save(order)
+
+
+def _save_draft(order: Order) -> Saver:
+    def save(
+        request: AuthedHttpRequest,
+        form: OrderHeaderForm,
+        rows: list[LineRow],
+        data: "services.OrderInput",
+        submit: bool,
+    ) -> HttpResponse:
         outcome = services.order_update_draft(
             actor=request.user, order=order, data=data, submit=submit
         )
         if not outcome.ok:
             messages.error(request, outcome.loser_message(order.reference))
+        order.refresh_from_db()
+        return _after_save(order)
+
+    return save
+
+
+def _after_save(order: Order) -> HttpResponse:
     if order.state == State.DRAFT:
         return redirect("orders:edit", reference=order.reference)
     return redirect("orders:detail", reference=order.reference)
 
 
-def _render(
+def render_form(
     request: AuthedHttpRequest,
     form: OrderHeaderForm,
     rows: list[LineRow],
@@ -116,9 +158,12 @@ def _render(
     results: list[patients.PatientChoice] | None = None,
     search_error: str = "",
     line_errors: list[str] | None = None,
+    extra: dict[str, object] | None = None,
 ) -> HttpResponse:
+    """The order form page; also used, pre-filled, by support's edit and resubmit."""
     token = form["patient"].value() or ""
     context = {
+        **(extra or {}),
         "form": form,
         "rows": rows,
         "order": order,
@@ -144,7 +189,7 @@ def _initial_from_post(data: QueryDict) -> dict[str, object]:
     return {name: data.get(name, "") for name in names}
 
 
-def _initial_for(order: Order) -> dict[str, object]:
+def initial_for(order: Order) -> dict[str, object]:
     from orderdesk.orders.patients import PatientChoice
 
     patient = ""

@@ -1,0 +1,59 @@
+"""The needs-attention queue page and the navigation badge that counts it."""
+
+from datetime import datetime
+
+from django.contrib import messages
+from django.db.models import Q
+from django.http import HttpResponse
+from django.shortcuts import render
+from django.views.decorators.http import require_GET
+
+from orderdesk.accounts import roles
+from orderdesk.accounts.roles import role_required
+from orderdesk.http import AuthedHttpRequest
+from orderdesk.orders import attention
+
+TEMPLATE = "orders/attention_list.html"
+
+
+@role_required(roles.WORK_QUEUE)
+@require_GET
+def attention_list(request: AuthedHttpRequest) -> HttpResponse:
+    state = request.GET.get("state", "")
+    reason = request.GET.get("reason", "")
+    if state not in dict(attention.FILTER_CHOICES) or reason not in dict(attention.REASON_CHOICES):
+        messages.error(request, "That filter is not one orderdesk knows; showing everything.")
+        state, reason = "", ""
+    orders = attention.queue(state, reason)
+    after = _cursor(request.GET.get("after", ""))
+    if after is not None:
+        at, pk = after
+        orders = orders.filter(Q(state_changed_at__gt=at) | Q(state_changed_at=at, id__gt=pk))
+    page = list(orders.select_related("created_by")[: attention.PAGE_SIZE + 1])
+    rows = [(order, attention.reason_in_words(order)) for order in page[: attention.PAGE_SIZE]]
+    last = page[attention.PAGE_SIZE - 1] if len(page) > attention.PAGE_SIZE else None
+    context = {
+        "rows": rows,
+        "state": state,
+        "reason": reason,
+        "states": attention.FILTER_CHOICES,
+        "reasons": attention.REASON_CHOICES,
+        "next_cursor": f"{last.state_changed_at.isoformat()}|{last.pk}" if last else "",
+    }
+    if request.htmx and after is not None:
+        return render(request, f"{TEMPLATE}#attention-rows", context)
+    return render(request, TEMPLATE, context)
+
+
+def _cursor(value: str) -> tuple[datetime, int] | None:
+    at, _, pk = value.partition("|")
+    try:
+        return datetime.fromisoformat(at), int(pk)
+    except ValueError:
+        return None
+
+
+@role_required(roles.WORK_QUEUE)
+@require_GET
+def attention_badge(request: AuthedHttpRequest) -> HttpResponse:
+    return render(request, "includes/_attention_badge.html", {"attention_count": attention.count()})

@@ -1,0 +1,272 @@
+"""The Orders page: who may see it, filters and search in the URL, sorting, keyset pages,
+per-state counts, bad query values, and a query count that does not grow with the data."""
+
+import re
+from datetime import timedelta
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+from django.utils import timezone
+
+from orderdesk.catalog.models import Site
+from orderdesk.orders.history import PAGE_SIZE, decode_cursor, encode_cursor
+from orderdesk.orders.models import Order, State
+from tests.orders.orders_data import make_order, make_orders
+
+LIST = reverse("orders:list")
+HTMX = {"HX-Request": "true"}
+
+
+def references(html: str) -> list[str]:
+    return re.findall(r'href="/orders/(OD-[0-9A-Z]+)/"', html)
+
+
+def next_link(html: str) -> str:
+    match = re.search(r'href="\?([^"]*cursor=[^"]*)"', html)
+    return "?" + match.group(1).replace("&amp;", "&") if match else ""
+
+
+def listed(client: Client, query: str = "") -> list[str]:
+    response = client.get(LIST + query)
+    assert response.status_code == 200
+    return references(response.content.decode())
+
+
+# --- Who may see it --------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_anonymous_visitor_is_sent_to_login() -> None:
+    response = Client().get(LIST)
+    assert response.status_code == 302
+    assert response.url.startswith(reverse("login"))
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("role", ["coordinator", "support", "admin"])
+def test_every_role_sees_the_orders(make_user, role) -> None:
+    user = make_user(role)
+    order = make_order(user)
+    client = Client()
+    client.force_login(user)
+    assert listed(client) == [order.reference]
+
+
+@pytest.mark.django_db
+def test_user_without_a_role_is_refused(make_user) -> None:
+    client = Client()
+    client.force_login(make_user("", username="nobody"))
+    response = client.get(LIST)
+    assert response.status_code == 403
+
+
+@pytest.mark.django_db
+def test_htmx_request_gets_only_the_results_fragment(coordinator, coordinator_client) -> None:
+    order = make_order(coordinator)
+    response = coordinator_client.get(LIST, headers=HTMX)
+    html = response.content.decode()
+    assert html.lstrip().startswith('<div id="order-results"')
+    assert "<html" not in html
+    assert order.reference in html
+
+
+@pytest.mark.django_db
+def test_export_and_webhook_links_show_only_for_admins(
+    coordinator_client, admin_client_, coordinator
+) -> None:
+    make_order(coordinator)
+    assert "Export these orders" not in coordinator_client.get(LIST).content.decode()
+    html = admin_client_.get(LIST).content.decode()
+    assert "Export these orders" in html
+    assert reverse("orders:webhooks") in html
+
+
+# --- Filters and search ----------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_filters_by_state_and_impilo_status(coordinator, coordinator_client) -> None:
+    shipped = make_order(coordinator, impilo_status="shipped")
+    make_order(coordinator, impilo_status="delivered")
+    failed = make_order(coordinator, state=State.FAILED)
+    assert listed(coordinator_client, "?state=failed") == [failed.reference]
+    assert listed(coordinator_client, "?impilo_status=shipped") == [shipped.reference]
+
+
+@pytest.mark.django_db
+def test_filters_by_date_range(coordinator, coordinator_client) -> None:
+    now = timezone.now()
+    old = make_order(coordinator, created_at=now - timedelta(days=10))
+    new = make_order(coordinator, created_at=now)
+    day = timezone.localdate(now)
+    assert listed(coordinator_client, f"?date_from={day}") == [new.reference]
+    assert listed(coordinator_client, f"?date_to={day - timedelta(days=5)}") == [old.reference]
+
+
+@pytest.mark.django_db
+def test_filters_by_patient_site_recipient_type_and_creator(make_user, coordinator) -> None:
+    other = make_user("support", username="sam")
+    Site.objects.create(impilo_id=77, name="Center City Cardiology")
+    for_patient = make_order(coordinator, patient_impilo_id=555)
+    for_site = make_order(
+        other, recipient_type="site", patient_impilo_id=None, site_impilo_id=77, site_name="CCC"
+    )
+    client = Client()
+    client.force_login(coordinator)
+    assert listed(client, "?patient=555") == [for_patient.reference]
+    assert listed(client, "?site=77") == [for_site.reference]
+    assert listed(client, "?recipient_type=site") == [for_site.reference]
+    assert listed(client, f"?created_by={other.pk}") == [for_site.reference]
+
+
+@pytest.mark.django_db
+def test_search_finds_reference_impilo_id_external_id_and_patient_name(
+    coordinator, coordinator_client
+) -> None:
+    lopez = make_order(coordinator, patient_name="Maria Lopez")
+    chen = make_order(coordinator, patient_name="Wei Chen", external_ids=["CRM-4471", "po/99"])
+    other = make_order(coordinator, patient_name="Ann Other")
+    assert listed(coordinator_client, f"?q={lopez.reference.lower()}") == [lopez.reference]
+    assert listed(coordinator_client, f"?q={other.impilo_id}") == [other.reference]
+    assert listed(coordinator_client, "?q=crm-4471") == [chen.reference]
+    assert listed(coordinator_client, "?q=lop") == [lopez.reference]
+
+
+@pytest.mark.django_db
+def test_filters_stay_in_the_links_so_a_view_can_be_shared(coordinator, coordinator_client) -> None:
+    make_orders(coordinator, PAGE_SIZE + 1, impilo_status="shipped")
+    html = coordinator_client.get(LIST + "?impilo_status=shipped&sort=reference").content.decode()
+    link = next_link(html)
+    assert "impilo_status=shipped" in link
+    assert "sort=reference" in link
+
+
+# --- Sorting and pages -----------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_newest_first_by_default_and_sortable_by_reference(coordinator, coordinator_client) -> None:
+    orders = make_orders(coordinator, 3)
+    assert listed(coordinator_client) == [order.reference for order in reversed(orders)]
+    by_reference = sorted(order.reference for order in orders)
+    assert listed(coordinator_client, "?sort=reference") == by_reference
+    assert listed(coordinator_client, "?sort=-reference") == by_reference[::-1]
+    html = coordinator_client.get(LIST + "?sort=reference").content.decode()
+    assert 'aria-sort="ascending"' in html
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("sort", ["-created", "created", "state", "-impilo_status", "reference"])
+def test_pages_cover_every_order_once_even_with_equal_timestamps(
+    coordinator, coordinator_client, sort
+) -> None:
+    same_moment = timezone.now()
+    orders = [
+        make_order(
+            coordinator,
+            created_at=same_moment,
+            state=[State.SUBMITTED, State.FAILED][n % 2],
+            impilo_status=["", "shipped", "packed"][n % 3],
+        )
+        for n in range(PAGE_SIZE + 7)
+    ]
+    first = coordinator_client.get(f"{LIST}?sort={sort}").content.decode()
+    second = coordinator_client.get(LIST + next_link(first)).content.decode()
+    seen = references(first) + references(second)
+    assert len(references(first)) == PAGE_SIZE
+    assert sorted(seen) == sorted(order.reference for order in orders)
+    assert next_link(second) == ""
+    assert "First page" in second
+
+
+@pytest.mark.django_db
+def test_cursor_round_trips_through_text(coordinator) -> None:
+    order = make_order(coordinator)
+    assert decode_cursor(encode_cursor(order, "-created"), "-created") == [
+        order.created_at,
+        order.pk,
+    ]
+
+
+# --- Counts ------------------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_counts_per_state_follow_the_other_filters(coordinator, coordinator_client) -> None:
+    make_orders(coordinator, 3, patient_name="Maria Lopez")
+    make_order(coordinator, state=State.FAILED, patient_name="Maria Lopez")
+    make_order(coordinator, state=State.FAILED, patient_name="Wei Chen")
+    html = coordinator_client.get(LIST + "?q=lopez&state=failed").content.decode()
+    counts = dict(re.findall(r'data-state="(\w+)"[^>]*>[^<]*<span class="badge[^"]*">(\d+)<', html))
+    assert counts["submitted"] == "3"
+    assert counts["failed"] == "1"
+    assert counts["draft"] == "0"
+
+
+# --- Bad input -------------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "query",
+    [
+        "?date_from=yesterday",
+        "?date_to=9999-12-31",
+        "?date_from=2026-05-01&date_to=2026-04-01",
+        "?patient=abc",
+        "?patient=99999999999999999999999999",
+        "?site=not-a-site",
+        "?created_by=0",
+        "?state=exploded",
+        "?sort=password",
+        "?cursor=%%%garbage",
+        "?cursor=WzEsMl0",  # valid base64 and JSON, wrong shape
+        "?q=" + "x" * 500,
+    ],
+)
+def test_bad_query_values_give_a_message_never_an_error(
+    coordinator, coordinator_client, query
+) -> None:
+    order = make_order(coordinator)
+    response = coordinator_client.get(LIST + query)
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "were not understood" in html
+    assert order.reference in html or "?q=" in query
+
+
+@pytest.mark.django_db
+def test_huge_number_search_is_not_a_database_error(coordinator, coordinator_client) -> None:
+    make_order(coordinator)
+    assert listed(coordinator_client, "?q=" + "9" * 30) == []
+
+
+# --- Cost --------------------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_query_count_does_not_grow_with_orders_or_lines(
+    coordinator, coordinator_client, django_assert_max_num_queries
+) -> None:
+    make_orders(coordinator, 2)
+    with django_assert_max_num_queries(15) as few:
+        coordinator_client.get(LIST + "?q=lopez")
+    make_orders(coordinator, PAGE_SIZE + 20, lines=5)
+    with django_assert_max_num_queries(len(few.captured_queries)) as many:
+        coordinator_client.get(LIST + "?q=lopez")
+    assert len(many.captured_queries) == len(few.captured_queries)
+
+
+@pytest.mark.django_db
+def test_list_never_loads_impilo_json(coordinator, coordinator_client, django_assert_num_queries):
+    make_order(coordinator, impilo_order={"id": 1, "huge": "x" * 1000})
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as queries:
+        coordinator_client.get(LIST)
+    order_selects = [q["sql"] for q in queries if 'FROM "orders_order"' in q["sql"]]
+    assert order_selects
+    assert not any("impilo_order" in sql for sql in order_selects)
+    assert Order.objects.count() == 1
