@@ -14,6 +14,7 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_not_required
+from django.core.exceptions import RequestDataTooBig
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponseBase, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
@@ -44,7 +45,9 @@ def json_response(data: object, status: int = 200) -> JsonResponse:
 def read_json(request: HttpRequest) -> object:
     try:
         return json.loads(request.body)
-    except (ValueError, UnicodeDecodeError) as exc:
+    except RequestDataTooBig:
+        raise ApiError(413, "Request body too large") from None
+    except (ValueError, RecursionError) as exc:  # RecursionError: absurdly deep nesting
         raise ApiError(400, f"Malformed JSON request body: {exc}") from exc
 
 

@@ -200,3 +200,25 @@ def test_a_returns_only_order_with_an_emailed_label_is_accepted_and_echoed(local
     assert response.status_code == 201
     assert response.json()["returnItems"] == returns
     assert response.json()["emailLabel"] is True
+
+
+def test_an_absurdly_nested_body_is_a_400_not_a_crash(local_api):
+    response = local_api.client.post(
+        local_api.prefix + "/order",
+        "[" * 100_000 + "]" * 100_000,
+        content_type="application/json",
+        headers={"Impilo-API-Key": local_api.key},
+    )
+
+    assert response.status_code == 400
+    assert response.json()["message"].startswith("Malformed JSON request body")
+
+
+def test_a_body_over_django_upload_limit_is_a_413(local_api, settings):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000
+    body = {"patient": {"id": 1}, "orderNotes": [{"note": "x" * 2000}]}
+
+    response = local_api.post("/order", body)
+
+    assert response.status_code == 413
+    assert response.json() == {"status": 413, "message": "Request body too large"}
