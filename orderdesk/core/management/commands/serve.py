@@ -12,6 +12,10 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 
 
+def _stop(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
 class Command(BaseCommand):
     help = "Run gunicorn and the task worker side by side (development and demo)."
 
@@ -19,7 +23,12 @@ class Command(BaseCommand):
         parser.add_argument("--port", type=int, default=8000)
 
     def handle(self, *args: Any, port: int, **options: Any) -> None:
+        # Ctrl-C reaches every process in the terminal's group, but `kill` (SIGTERM) or a
+        # closed terminal (SIGHUP) reaches only this one: stop the children then too.
+        signal.signal(signal.SIGTERM, _stop)
+        signal.signal(signal.SIGHUP, _stop)
         python = sys.executable
+        manage = str(settings.BASE_DIR / "manage.py")
         # Threads, not one sync worker: orderdesk calls the sandbox it serves itself.
         web = subprocess.Popen(  # noqa: S603
             [
@@ -27,6 +36,8 @@ class Command(BaseCommand):
                 "-m",
                 "gunicorn",
                 "orderdesk.wsgi",
+                "--chdir",
+                str(settings.BASE_DIR),
                 "--bind",
                 f"127.0.0.1:{port}",
                 "--workers",
@@ -43,9 +54,10 @@ class Command(BaseCommand):
         try:
             self._wait_until_up(port, web)
             if settings.IMPILO_SANDBOX_ENABLED or settings.IMPILO_API_KEY:
-                call_command("sync_catalog")
-            processes.append(subprocess.Popen([python, "manage.py", "run_worker"]))  # noqa: S603
+                self._sync_catalog()
+            processes.append(subprocess.Popen([python, manage, "run_worker"]))  # noqa: S603
             self.stdout.write(self.style.SUCCESS(f"orderdesk is up at http://127.0.0.1:{port}/"))
+            self.stdout.flush()  # visible at once even when the output goes to a file or pipe
             while all(p.poll() is None for p in processes):
                 time.sleep(0.5)
             raise CommandError("A process stopped on its own; stopping the other.")
@@ -60,6 +72,13 @@ class Command(BaseCommand):
                     process.wait(timeout=15)
                 except subprocess.TimeoutExpired:
                     process.kill()
+
+    def _sync_catalog(self) -> None:
+        # An Impilo that is down must not keep people from signing in and seeing history.
+        try:
+            call_command("sync_catalog")
+        except Exception as exc:
+            self.stderr.write(f"Catalog sync failed, keeping the catalog as it was: {exc}")
 
     def _wait_until_up(self, port: int, web: subprocess.Popen[bytes]) -> None:
         url = f"http://127.0.0.1:{port}/healthz"
