@@ -6,6 +6,7 @@ Views raise ApiError; `api_endpoint` turns it into Impilo's guessed error body
 
 import hmac
 import json
+import logging
 import time
 from collections.abc import Callable, Iterable, Sequence
 from datetime import date
@@ -22,6 +23,7 @@ from django.views.decorators.csrf import csrf_exempt
 from orderdesk.sandbox import faults, sockets
 from orderdesk.sandbox.models import RequestLog
 
+logger = logging.getLogger(__name__)
 MAX_PAGE_SIZE = 250
 DEFAULT_PAGE_SIZE = 15
 MAX_ID = 2**63 - 1  # Impilo ids are int64; larger numbers cannot name anything.
@@ -84,6 +86,10 @@ def _authorised_call(
         return view(request, *args, **kwargs)
     except ApiError as exc:
         return error_response(exc.status, exc.message)
+    except Exception:
+        # A sandbox bug still answers (and is logged) like an API would: every request counts.
+        logger.exception("Sandbox error on %s %s", request.method, request.path)
+        return error_response(500, "Internal sandbox error")
 
 
 def _finish(request: HttpRequest, response: HttpResponseBase) -> HttpResponseBase:
