@@ -67,6 +67,30 @@ def test_production_settings_pass_the_deploy_checks(tmp_path) -> None:
     assert result.stdout.strip() == "System check identified no issues (0 silenced)."
 
 
+def variables_settings_reads() -> set[str]:
+    source = (settings.BASE_DIR / "orderdesk" / "settings.py").read_text()
+    return set(re.findall(r'env_\w+\(\s*"([A-Z][A-Z0-9_]*)"', source))
+
+
+def test_env_example_lists_exactly_the_variables_settings_reads() -> None:
+    example = (settings.BASE_DIR / ".env.example").read_text()
+    listed = set(re.findall(r"^([A-Z][A-Z0-9_]*)=", example, re.M))
+    assert listed == variables_settings_reads()
+
+
+def test_every_variable_in_env_example_has_a_comment() -> None:
+    lines = (settings.BASE_DIR / ".env.example").read_text().splitlines()
+    for number, line in enumerate(lines):
+        if re.match(r"^[A-Z][A-Z0-9_]*=", line):
+            assert lines[number - 1].startswith("#"), f"{line} has no comment above it"
+
+
+def test_readme_documents_every_variable() -> None:
+    readme = (settings.BASE_DIR / "README.md").read_text()
+    missing = {name for name in variables_settings_reads() if f"`{name}`" not in readme}
+    assert not missing
+
+
 def test_debug_settings_need_no_variables(tmp_path) -> None:
     env = {"PATH": os.environ["PATH"], "HOME": os.environ["HOME"]}
     assert manage(env, "check").returncode == 0

@@ -37,6 +37,7 @@ class Page:
 
 
 def _fill(route: str) -> str:
+    route = route.replace("^", "").replace("$", "")  # re_path() routes
     return PARAMETER.sub(lambda m: SAMPLE_ARGUMENT.get(m["converter"] or "str", "1"), route)
 
 
