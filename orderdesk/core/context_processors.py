@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.http import HttpRequest
 from django.urls import reverse
 
@@ -30,6 +31,7 @@ def navigation(request: HttpRequest) -> dict[str, object]:
             banners.append({"level": "danger", "text": text})
         attention_count = attention.count()
     return {
+        "sandbox_enabled": settings.IMPILO_SANDBOX_ENABLED,
         "banners": banners,
         "attention_count": attention_count,
         "nav_links": _marking_current(
