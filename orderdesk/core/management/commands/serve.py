@@ -25,8 +25,9 @@ class Command(BaseCommand):
     def handle(self, *args: Any, port: int, **options: Any) -> None:
         # Ctrl-C reaches every process in the terminal's group, but `kill` (SIGTERM) or a
         # closed terminal (SIGHUP) reaches only this one: stop the children then too.
-        signal.signal(signal.SIGTERM, _stop)
-        signal.signal(signal.SIGHUP, _stop)
+        # SIGINT is set explicitly because a shell starting us in the background ignores it.
+        for stop_signal in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+            signal.signal(stop_signal, _stop)
         python = sys.executable
         manage = str(settings.BASE_DIR / "manage.py")
         # Threads, not one sync worker: orderdesk calls the sandbox it serves itself.
