@@ -104,3 +104,85 @@ def test_an_invalid_order_keeps_everything_typed(ready, sign_in, coordinator) ->
     expect(page.get_by_text("Choose the item.").first).to_be_visible()
     expect(page.get_by_label("External order IDs")).to_have_value("PO-77")
     assert not Order.objects.exists()
+
+
+@pytest.fixture
+def other_impilo(live_server, settings, tmp_path):
+    """Another Impilo-compatible server: its own process, database, port and key."""
+    import os
+    import socket
+    import subprocess
+    import sys
+    import urllib.request
+
+    from tests.support.worker import wait_until
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = {
+        **{k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "IMPILO_BASE_URL")},
+        "SQLITE_PATH": str(tmp_path / "other-impilo.sqlite3"),
+        "IMPILO_SANDBOX": "true",
+        "IMPILO_SANDBOX_API_KEY": "another-servers-key",
+        "SANDBOX_STATUS_STEP_SECONDS": "1",
+    }
+    for command in (["migrate", "-v0"], ["seed_sandbox", "--patients", "80"]):
+        subprocess.run(
+            [sys.executable, "manage.py", *command], env=env, check=True, capture_output=True
+        )
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "orderdesk.wsgi",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--threads",
+            "4",
+        ],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+
+    def up() -> bool:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1):
+                return True
+        except OSError:
+            return False
+
+    try:
+        assert wait_until(up, timeout=30)
+        settings.IMPILO_BASE_URL = f"http://127.0.0.1:{port}/sandbox/impilo"
+        settings.IMPILO_API_KEY = "another-servers-key"
+        sync_catalog()
+        with running_workers(1):
+            yield
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+
+def test_the_same_flow_works_against_another_impilo_compatible_server(
+    other_impilo, sign_in, coordinator
+) -> None:
+    patient = a_choosable_patient()
+    kit = orderable_kits().filter(is_loaner=False).order_by("name").first()
+    assert kit is not None
+    page = sign_in(coordinator)
+    page.get_by_role("link", name="New order").click()
+    page.get_by_label("Search patients").fill(patient.last_name)
+    page.locator("#patient-results .picker-choice").first.click()
+    expect(page.locator("#patient-card")).to_be_visible()
+    page.get_by_role("button", name="Add kit").click()
+    page.locator("[data-line]").first.get_by_role("button", name="Remove").click()
+    page.get_by_label("Kit", exact=True).select_option(label=kit.name)
+    page.get_by_role("button", name="Submit order").click()
+    expect(page.get_by_test_id("status-text")).to_contain_text("Sent to Impilo", timeout=30_000)
+    order = Order.objects.get()
+    assert order.impilo_id
+    # Nothing reached the in-process sandbox: the order lives on the other server only.
+    assert orders_with_reference(order.reference) == 0
