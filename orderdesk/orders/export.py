@@ -10,7 +10,7 @@ leading apostrophe (OWASP "CSV injection").
 
 import csv
 from collections.abc import Iterator
-from datetime import datetime
+from datetime import tzinfo
 from itertools import islice
 from typing import Any
 
@@ -36,15 +36,13 @@ RECIPIENT_LABELS = dict(RecipientType.choices)
 
 
 def safe_cell(value: object) -> str:
-    text = "" if value is None else str(value)
+    if value is None:
+        return ""
+    text = str(value)
     return "'" + text if text.startswith(FORMULA_STARTS) else text
 
 
-def _when(moment: datetime) -> str:
-    return timezone.localtime(moment).isoformat(timespec="seconds")
-
-
-def order_row(row: tuple[Any, ...], lines: str) -> list[str]:
+def order_row(row: tuple[Any, ...], lines: str, tz: tzinfo | None = None) -> list[str]:
     (_, reference, created_at, username, state, recipient_type, patient_name, site_name,
      patient_id, site_id, impilo_id, impilo_status, external_ids) = row  # fmt: skip
     if recipient_type == RecipientType.PATIENT:
@@ -53,7 +51,7 @@ def order_row(row: tuple[Any, ...], lines: str) -> list[str]:
         recipient = site_name or f"Site {site_id}"
     values: list[Any] = [
         reference,
-        _when(created_at),
+        created_at.astimezone(tz or timezone.get_current_timezone()).isoformat("T", "seconds"),
         username,
         STATE_LABELS.get(state, state),
         RECIPIENT_LABELS.get(recipient_type, recipient_type),
@@ -81,11 +79,12 @@ def _lines_of(order_ids: list[int]) -> dict[int, str]:
 
 
 def export_rows(orders: QuerySet[Order]) -> Iterator[list[str]]:
+    tz = timezone.get_current_timezone()
     rows = orders.values_list(*COLUMNS).iterator(chunk_size=CHUNK)
     while chunk := list(islice(rows, CHUNK)):
         lines = _lines_of([row[0] for row in chunk])
         for row in chunk:
-            yield order_row(row, lines.get(row[0], ""))
+            yield order_row(row, lines.get(row[0], ""), tz)
 
 
 class _Echo:

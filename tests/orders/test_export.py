@@ -147,7 +147,7 @@ def test_export_of_100000_orders_streams_with_flat_memory(admin_user, admin_clie
     tracemalloc.start()
     try:
         rows = size = 0
-        peaks = []
+        peaks: list[int] = []
         for chunk in response.streaming_content:
             size += len(chunk)
             rows += chunk.count(b"\n")
