@@ -40,7 +40,7 @@ def listed(client: Client, query: str = "") -> list[str]:
 def test_anonymous_visitor_is_sent_to_login() -> None:
     response = Client().get(LIST)
     assert response.status_code == 302
-    assert response.url.startswith(reverse("login"))
+    assert response["Location"].startswith(reverse("login"))
 
 
 @pytest.mark.django_db
