@@ -108,9 +108,9 @@ def order_requests(request: AuthedHttpRequest, reference: str) -> HttpResponse:
         viewer=request.user, kind=ViewKind.ORDER, calls=calls,
         query=request.GET.urlencode() or f"order={order.reference}",
     )  # fmt: skip
-    context = {"order": order, "calls": calls, "more_calls": more, **_diff(calls, request)}
-    if request.htmx:
-        return render(request, f"{TEMPLATE}#order-requests", context)
+    context = {"calls": calls, "more_calls": more, **_diff(calls, request)}
+    if request.htmx and not request.htmx.boosted:
+        return render(request, f"{TEMPLATE}#order-requests", {"order": order, **context})
     return _page(request, order, **context)
 
 
