@@ -59,7 +59,7 @@ def serve(env, tmp_path: Path) -> Iterator[tuple[subprocess.Popen[bytes], Path]]
             start_new_session=True,  # its own process group, as a terminal would give it
         )
     try:
-        wait_for(lambda: b"orderdesk is up" in log.read_bytes() or process.poll() is not None, 90)
+        wait_for(lambda: b"Starting worker" in log.read_bytes() or process.poll() is not None, 90)
         assert b"orderdesk is up" in log.read_bytes(), log.read_text()
         yield process, log
     finally:
@@ -96,3 +96,6 @@ def test_stopping_serve_stops_the_web_server_and_the_worker(serve, how: str) -> 
         process.send_signal(signal.SIGTERM if "SIGTERM" in how else signal.SIGINT)
     process.wait(30)
     assert wait_for(lambda: not group_members(process.pid), 20), log.read_text()
+    # The worker is asked to finish its current task, not to abandon it.
+    assert "shutting down gracefully" in log.read_text()
+    assert "terminating current task" not in log.read_text()

@@ -16,6 +16,22 @@ def _stop(signum: int, frame: object) -> None:
     raise KeyboardInterrupt
 
 
+# gunicorn finishes its requests on SIGTERM; the worker finishes its current task on
+# SIGINT but abandons it on SIGTERM. Each child is stopped with the signal it handles gently.
+GENTLE_STOP = {"web": signal.SIGTERM, "worker": signal.SIGINT}
+
+
+def _stop_gracefully(processes: dict[str, subprocess.Popen[bytes]]) -> None:
+    for name, process in processes.items():
+        if process.poll() is None:
+            process.send_signal(GENTLE_STOP[name])
+    for process in processes.values():
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
 class Command(BaseCommand):
     help = "Run gunicorn and the task worker side by side (development and demo)."
 
@@ -51,28 +67,21 @@ class Command(BaseCommand):
                 "-",
             ]
         )
-        processes = [web]
+        processes = {"web": web}
         try:
             self._wait_until_up(port, web)
             if settings.IMPILO_SANDBOX_ENABLED or settings.IMPILO_API_KEY:
                 self._sync_catalog()
-            processes.append(subprocess.Popen([python, manage, "run_worker"]))  # noqa: S603
+            processes["worker"] = subprocess.Popen([python, manage, "run_worker"])  # noqa: S603
             self.stdout.write(self.style.SUCCESS(f"orderdesk is up at http://127.0.0.1:{port}/"))
             self.stdout.flush()  # visible at once even when the output goes to a file or pipe
-            while all(p.poll() is None for p in processes):
+            while all(p.poll() is None for p in processes.values()):
                 time.sleep(0.5)
             raise CommandError("A process stopped on its own; stopping the other.")
         except KeyboardInterrupt:
             self.stdout.write("Stopping…")
         finally:
-            for process in processes:
-                if process.poll() is None:
-                    process.send_signal(signal.SIGTERM)
-            for process in processes:
-                try:
-                    process.wait(timeout=15)
-                except subprocess.TimeoutExpired:
-                    process.kill()
+            _stop_gracefully(processes)
 
     def _sync_catalog(self) -> None:
         # An Impilo that is down must not keep people from signing in and seeing history.
