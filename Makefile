@@ -38,5 +38,11 @@ lock: $(VENV)/.installed
 	$(VENV)/bin/uv pip compile pyproject.toml -q --python-version 3.11 -o requirements.lock
 	$(VENV)/bin/uv pip compile pyproject.toml -q --python-version 3.11 --extra dev -o requirements-dev.lock
 
+# Benchmarks (not part of `make test`): `make bench SIZES=10000` measures only the sizes
+# named; DATABASE_URL=postgres://… runs them on PostgreSQL, in a database named `bench`.
+SIZES ?= 10000,100000,1000000
+bench: $(VENV)/.installed
+	$(PY) bench/run.py --sizes $(SIZES)
+
 clean:
 	rm -rf $(VENV) staticfiles .test-db*.sqlite3*

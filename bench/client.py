@@ -1,0 +1,94 @@
+"""A signed-in HTTP client for the bench, and the timing of pages through it."""
+
+import math
+import re
+import time
+from dataclasses import dataclass, field
+from itertools import cycle
+from typing import Any
+
+import requests
+
+CSRF_FIELD = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
+
+
+class Client:
+    def __init__(self, base_url: str) -> None:
+        self.base_url = base_url
+        self.session = requests.Session()
+
+    def _insecure_cookies(self) -> None:
+        """Production cookies are Secure; the bench talks plain HTTP on loopback, as a TLS
+        proxy in front of gunicorn would, so they must be sent over HTTP anyway."""
+        for cookie in self.session.cookies:
+            cookie.secure = False
+
+    def login(self, username: str, password: str) -> None:
+        page = self.session.get(self.base_url + "/accounts/login/", timeout=30)
+        self._insecure_cookies()
+        token = CSRF_FIELD.search(page.text)
+        if page.status_code != 200 or token is None:
+            raise SystemExit(f"bench: no login form ({page.status_code})")
+        response = self.session.post(
+            self.base_url + "/accounts/login/",
+            data={"username": username, "password": password, "csrfmiddlewaretoken": token[1]},
+            allow_redirects=False,
+            timeout=30,
+        )
+        self._insecure_cookies()
+        if response.status_code != 302:
+            raise SystemExit(f"bench: could not sign in as {username} ({response.status_code})")
+
+    def get(self, path: str, **kwargs: Any) -> requests.Response:
+        kwargs.setdefault("timeout", 600)
+        kwargs.setdefault("allow_redirects", False)
+        response = self.session.get(self.base_url + path, **kwargs)
+        self._insecure_cookies()
+        return response
+
+
+@dataclass
+class Page:
+    """One page figure: the paths it cycles through and what a right answer looks like."""
+
+    key: str
+    what: str
+    paths: list[str]
+    status: int = 200
+    contains: str = ""
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+def percentile(values: list[float], share: float) -> float:
+    """Nearest-rank percentile: the value below which `share` of the samples fall."""
+    ordered = sorted(values)
+    return ordered[max(math.ceil(share * len(ordered)) - 1, 0)]
+
+
+def time_page(client: Client, page: Page, *, warmup: int, requests_: int) -> dict[str, Any]:
+    """p50 and p95 in ms over `requests_` sequential requests, after `warmup` untimed ones."""
+    paths = cycle(page.paths)
+    samples, size = [], 0
+    for index in range(warmup + requests_):
+        path = next(paths)
+        started = time.perf_counter()
+        response = client.get(path, headers=page.headers)
+        elapsed = time.perf_counter() - started
+        _check(page, path, response)
+        if index >= warmup:
+            samples.append(elapsed * 1000)
+            size = max(size, len(response.content))
+    return {
+        "p50": round(percentile(samples, 0.5), 1),
+        "p95": round(percentile(samples, 0.95), 1),
+        "n": len(samples),
+        "bytes": size,
+    }
+
+
+def _check(page: Page, path: str, response: requests.Response) -> None:
+    """A figure must measure the page, not an error page or a redirect to the login."""
+    if response.status_code != page.status:
+        raise SystemExit(f"bench: {page.key} {path} answered {response.status_code}")
+    if page.contains and page.contains not in response.text:
+        raise SystemExit(f"bench: {page.key} {path} does not contain {page.contains!r}")

@@ -1,0 +1,146 @@
+"""latest.json and the printed table: every figure by size, and the issue's targets checked."""
+
+import json
+import os
+import platform
+import socket
+from pathlib import Path
+from typing import Any
+
+from django.db import connection
+
+PAGE_FIGURES = [
+    "floor", "badge", "history", "history_state", "history_search", "detail",
+    "detail_requests", "attention", "audit", "audit_filtered", "admin", "admin_search",
+    "picker",
+]  # fmt: skip
+TARGET_PAGES = [
+    "history", "history_state", "history_search", "detail", "detail_requests", "attention",
+    "audit", "audit_filtered",
+]  # fmt: skip
+
+
+def machine() -> dict[str, Any]:
+    model = ""
+    for line in Path("/proc/cpuinfo").read_text().splitlines():
+        if line.startswith("model name"):
+            model = line.split(":", 1)[1].strip()
+            break
+    memory_kb = 0
+    for line in Path("/proc/meminfo").read_text().splitlines():
+        if line.startswith("MemTotal:"):
+            memory_kb = int(line.split()[1])
+    return {
+        "hostname": socket.gethostname(),
+        "cpus": os.cpu_count(),
+        "cpu_model": model,
+        "memory_gb": round(memory_kb / 1024 / 1024, 1),
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+    }
+
+
+def database() -> dict[str, str]:
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("SHOW server_version")
+        else:
+            cursor.execute("SELECT sqlite_version()")
+        version = str(cursor.fetchone()[0])
+    return {"vendor": connection.vendor, "version": version}
+
+
+def by_size(figures: dict[str, dict[str, Any]], key: str) -> dict[int, Any]:
+    return {int(size): value for size, value in figures.get(key, {}).items()}
+
+
+def targets(figures: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
+    """The issue's targets, judged at the largest and smallest sizes measured."""
+    checks: list[dict[str, Any]] = []
+
+    def check(name: str, value: Any, ok: bool) -> None:
+        checks.append({"target": name, "value": value, "ok": ok})
+
+    for key in TARGET_PAGES:
+        sizes = by_size(figures, key)
+        if not sizes:
+            continue
+        big, small = sizes[max(sizes)], sizes[min(sizes)]
+        check(f"{key} p95 ≤ 50 ms at {max(sizes):,}", big["p95"], big["p95"] <= 50)
+        if len(sizes) > 1:
+            ratio = round(big["p95"] / small["p95"], 2)
+            check(f"{key} p95 at {max(sizes):,} ≤ 1.5 × at {min(sizes):,}", ratio, ratio <= 1.5)
+    for ours, theirs in (("history", "admin"), ("history_search", "admin_search")):
+        mine, stock = by_size(figures, ours), by_size(figures, theirs)
+        if mine and stock:
+            size = max(mine)
+            ratio = round(stock[size]["p50"] / mine[size]["p50"], 1)
+            check(f"{ours} ≥ 10 × faster (p50) than {theirs} at {size:,}", ratio, ratio >= 10)
+    history, floor = by_size(figures, "history"), by_size(figures, "floor")
+    for size in sorted(set(history) & set(floor)):
+        ratio = round(history[size]["p50"] / floor[size]["p50"], 1)
+        check(f"history p50 ≤ 3 × floor at {size:,}", ratio, ratio <= 3)
+    for export in by_size(figures, "export").values():
+        if export["rows"] >= 100_000:
+            check("export of 100,000 ≤ 10 s", export["seconds_max"], export["seconds_max"] <= 10)
+            check("export peak RSS ≤ 150 MB", export["peak_rss_mb"], export["peak_rss_mb"] <= 150)
+    for size, pipe in by_size(figures, "pipeline").items():
+        rate = pipe["one_worker"]["orders_per_s"]
+        check(f"pipeline ≥ 50 orders/s per worker at {size:,}", rate, rate >= 50)
+        wait = pipe["queued_to_first_attempt"]["p95"]
+        check(f"queued-to-first-attempt p95 ≤ 2 s at {size:,}", wait, wait <= 2000)
+    for size, weight in by_size(figures, "weight").items():
+        total = weight["total"]
+        check(f"New order first visit ≤ 150 KB at {size:,}", total, total <= 150 * 1024)
+        break
+    return checks
+
+
+def write(path: Path, results: dict[str, Any]) -> None:
+    results["targets"] = targets(results["figures"])
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n")
+
+
+def table(results: dict[str, Any]) -> str:
+    sizes = [str(size) for size in results["sizes"]]
+    figures = results["figures"]
+    width = 22
+    lines = [
+        f"orderdesk bench · {results['date']} · {results['machine']['cpus']} CPUs "
+        f"{results['machine']['cpu_model']} · {results['database']['vendor']} "
+        f"{results['database']['version']}",
+        "figure".ljust(18) + "".join(f"{int(size):>{width},}" for size in sizes),
+    ]
+    for key in PAGE_FIGURES:
+        row = figures.get(key, {})
+        cells = [
+            f"{row[s]['p50']:.1f} / {row[s]['p95']:.1f} ms" if s in row else "—" for s in sizes
+        ]
+        lines.append(key.ljust(18) + "".join(cell.rjust(width) for cell in cells))
+    extra = {
+        "export (100k)": lambda v: f"{v['seconds_max']:.1f} s {v['peak_rss_mb']:.0f} MB",
+        "export rows": lambda v: f"{v['rows']:,}",
+        "pipeline x1": lambda v: f"{v['one_worker']['orders_per_s']} orders/s",
+        "pipeline x2": lambda v: f"{v['two_workers']['orders_per_s']} orders/s",
+        "first attempt": lambda v: "{p50:.0f} / {p95:.0f} ms".format(
+            **v["queued_to_first_attempt"]
+        ),
+        "weight": lambda v: f"{v['total'] / 1024:.1f} KB",
+    }
+    sources = {
+        "export (100k)": "export",
+        "export rows": "export",
+        "pipeline x1": "pipeline",
+        "pipeline x2": "pipeline",
+        "first attempt": "pipeline",
+        "weight": "weight",
+    }
+    for label, show in extra.items():
+        row = figures.get(sources[label], {})
+        cells = [show(row[s]) if s in row else "—" for s in sizes]
+        lines.append(label.ljust(18) + "".join(cell.rjust(width) for cell in cells))
+    lines.append("")
+    for check in results.get("targets", []):
+        lines.append(f"{'ok  ' if check['ok'] else 'MISS'} {check['target']}: {check['value']}")
+    return "\n".join(lines)
