@@ -18,7 +18,8 @@ run: $(VENV)/.installed
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py createcachetable
 	$(PY) manage.py setup_demo
-	PORT=$(PORT) $(PY) manage.py serve --port $(PORT)
+	@# exec: `kill <make's pid>` (SIGTERM, which make forwards) then reaches serve, not a shell.
+	PORT=$(PORT) exec $(PY) manage.py serve --port $(PORT)
 
 test: $(VENV)/.installed
 	$(PY) -m pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
