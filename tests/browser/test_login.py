@@ -3,6 +3,8 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
+from tests.conftest import PASSWORD
+
 pytestmark = pytest.mark.browser
 
 NAV = ["Orders", "New order", "Needs attention", "Audit log"]
@@ -47,3 +49,23 @@ def test_log_out_returns_to_the_login_page(sign_in, coordinator) -> None:
     page = sign_in(coordinator)
     page.get_by_role("button", name="Log out").click()
     expect(page.get_by_role("heading", name="Sign in to orderdesk")).to_be_visible()
+
+
+def test_signing_in_returns_to_the_page_first_asked_for(live_server, page: Page, coordinator):
+    page.goto(f"{live_server.url}/orders/new/")
+    page.get_by_label("Username").fill("coordinator")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page).to_have_url(f"{live_server.url}/orders/new/")
+    expect(page.get_by_role("heading", name="New order")).to_be_visible()
+
+
+def test_coordinator_opening_the_audit_log_is_told_which_role_it_needs(
+    live_server, sign_in, coordinator
+) -> None:
+    page = sign_in(coordinator)
+    response = page.goto(f"{live_server.url}/audit/")
+    assert response is not None
+    assert response.status == 403
+    expect(page.get_by_text("This page needs the support or admin role.")).to_be_visible()
+    expect(page.get_by_role("navigation", name="Main")).to_be_visible()
