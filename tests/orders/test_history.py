@@ -134,6 +134,28 @@ def test_search_finds_reference_impilo_id_external_id_and_patient_name(
 
 
 @pytest.mark.django_db
+def test_an_exact_reference_or_impilo_id_is_matched_exactly(coordinator, coordinator_client):
+    order = make_order(coordinator, impilo_id=4471)
+    make_order(coordinator, external_ids=["PO-4471"], patient_name="Ann 4471")
+    html = coordinator_client.get(LIST + "?q=4471").content.decode()
+    assert references(html) == [order.reference]
+    assert 'data-testid="search-kind"' in html
+    assert listed(coordinator_client, f"?q={order.reference}") == [order.reference]
+
+
+@pytest.mark.django_db
+def test_digits_that_are_no_ones_id_search_names_and_external_ids(
+    coordinator, coordinator_client
+) -> None:
+    order = make_order(coordinator, external_ids=["77881"])
+    html = coordinator_client.get(LIST + "?q=77881").content.decode()
+    assert references(html) == [order.reference]
+    assert 'data-testid="search-kind"' not in html
+    part = order.reference[3:8].lower()
+    assert order.reference in listed(coordinator_client, f"?q={part}")
+
+
+@pytest.mark.django_db
 def test_filters_stay_in_the_links_so_a_view_can_be_shared(coordinator, coordinator_client) -> None:
     make_orders(coordinator, PAGE_SIZE + 1, impilo_status="shipped")
     html = coordinator_client.get(LIST + "?impilo_status=shipped&sort=reference").content.decode()

@@ -40,6 +40,7 @@ def order_list(request: AuthedHttpRequest) -> HttpResponse:
         ],
         "all_states_query": history.query_string(data, state=None),
         "active_state": data.get("state") or "",
+        "search_kind": data["search"][0] if data.get("q") else "",
         "columns": _columns(data),
         "paged": bool(data.get("cursor")),
         "first_query": history.query_string(data),
