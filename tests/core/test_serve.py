@@ -19,9 +19,24 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def group_members(pgid: int) -> list[int]:
-    found = subprocess.run(["ps", "-o", "pid=", "-g", str(pgid)], capture_output=True, text=True)
-    return [int(pid) for pid in found.stdout.split()]
+def children_of(pid: int) -> list[int]:
+    found = subprocess.run(["ps", "-o", "pid=", "--ppid", str(pid)], capture_output=True, text=True)
+    return [int(child) for child in found.stdout.split()]
+
+
+def descendants(pid: int) -> list[int]:
+    return [grandchild for child in children_of(pid) for grandchild in [child, *descendants(child)]]
+
+
+def alive(pids: list[int]) -> list[int]:
+    def running(pid: int) -> bool:
+        try:
+            state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+        except FileNotFoundError:
+            return False
+        return state != "Z"  # a zombie has stopped; only its parent has not reaped it
+
+    return [pid for pid in pids if running(pid)]
 
 
 def wait_for(condition, seconds: float) -> bool:
@@ -31,6 +46,10 @@ def wait_for(condition, seconds: float) -> bool:
             return True
         time.sleep(0.2)
     return False
+
+
+def command_line(pid: int) -> str:
+    return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
 
 
 @pytest.fixture(scope="module")
@@ -47,7 +66,7 @@ def env(tmp_path_factory) -> dict[str, str]:
 
 
 @pytest.fixture
-def serve(env, tmp_path: Path) -> Iterator[tuple[subprocess.Popen[bytes], Path]]:
+def serve(env, tmp_path: Path) -> Iterator[tuple[subprocess.Popen[bytes], Path, list[int]]]:
     log = tmp_path / "serve.log"
     with log.open("wb") as out:
         process = subprocess.Popen(
@@ -58,44 +77,45 @@ def serve(env, tmp_path: Path) -> Iterator[tuple[subprocess.Popen[bytes], Path]]
             stderr=subprocess.STDOUT,
             start_new_session=True,  # its own process group, as a terminal would give it
         )
+    started: list[int] = []
     try:
         wait_for(lambda: b"Starting worker" in log.read_bytes() or process.poll() is not None, 90)
         assert b"orderdesk is up" in log.read_bytes(), log.read_text()
-        yield process, log
+        started = descendants(process.pid)
+        yield process, log, started
     finally:
-        for pid in group_members(process.pid):
+        for pid in alive([process.pid, *started]):
             os.kill(pid, signal.SIGKILL)
         process.wait(10)
 
 
-def children_of(pid: int) -> list[int]:
-    found = subprocess.run(["ps", "-o", "pid=", "--ppid", str(pid)], capture_output=True, text=True)
-    return [int(child) for child in found.stdout.split()]
-
-
 def test_serve_runs_the_web_server_and_the_worker(serve) -> None:
-    process, _ = serve
-    commands = [
-        Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ")
-        for pid in children_of(process.pid)
-    ]
-    assert any(b"gunicorn orderdesk.wsgi" in command for command in commands), commands
-    assert any(b"run_worker" in command for command in commands), commands
+    _, _, started = serve
+    commands = [command_line(pid) for pid in started]
+    assert any("gunicorn orderdesk.wsgi" in command for command in commands), commands
+    assert any("run_worker" in command for command in commands), commands
+
+
+def test_the_terminals_ctrl_c_reaches_only_serve_which_stops_each_child_once(serve) -> None:
+    process, _, _ = serve
+    children = children_of(process.pid)
+    assert len(children) == 2
+    assert all(os.getpgid(child) != os.getpgid(process.pid) for child in children)
 
 
 @pytest.mark.parametrize(
     "how",
-    ["ctrl-c to the terminal's process group", "SIGTERM to serve", "SIGINT to serve"],
+    ["ctrl-c to the terminal's process group", "SIGTERM to serve", "SIGHUP to serve"],
 )
 def test_stopping_serve_stops_the_web_server_and_the_worker(serve, how: str) -> None:
-    process, log = serve
-    assert len(group_members(process.pid)) >= 3
+    process, log, started = serve
     if how.startswith("ctrl-c"):
         os.killpg(process.pid, signal.SIGINT)
     else:
-        process.send_signal(signal.SIGTERM if "SIGTERM" in how else signal.SIGINT)
+        process.send_signal(signal.SIGTERM if "SIGTERM" in how else signal.SIGHUP)
     process.wait(30)
-    assert wait_for(lambda: not group_members(process.pid), 20), log.read_text()
-    # The worker is asked to finish its current task, not to abandon it.
+    assert wait_for(lambda: not alive(started), 20), log.read_text()
+    assert "Stopping" in log.read_text()
+    # One signal each: the worker finishes its current task instead of abandoning it.
     assert "shutting down gracefully" in log.read_text()
     assert "terminating current task" not in log.read_text()

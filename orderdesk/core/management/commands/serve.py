@@ -16,19 +16,21 @@ def _stop(signum: int, frame: object) -> None:
     raise KeyboardInterrupt
 
 
-# gunicorn finishes its requests on SIGTERM; the worker finishes its current task on
-# SIGINT but abandons it on SIGTERM. Each child is stopped with the signal it handles gently.
-GENTLE_STOP = {"web": signal.SIGTERM, "worker": signal.SIGINT}
-
-
 def _stop_gracefully(processes: dict[str, subprocess.Popen[bytes]]) -> None:
-    for name, process in processes.items():
-        if process.poll() is None:
-            process.send_signal(GENTLE_STOP[name])
+    # One SIGTERM each: gunicorn finishes its requests, the worker its current task. A
+    # second signal would make the worker abandon that task, hence the children's own
+    # process groups: Ctrl-C reaches only this process, which stops each child once.
     for process in processes.values():
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
+        if process.poll() is None:
+            process.send_signal(signal.SIGTERM)
+    try:
+        for process in processes.values():
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                process.kill()
+    except KeyboardInterrupt:  # Ctrl-C again: stop now
+        for process in processes.values():
             process.kill()
 
 
@@ -39,8 +41,7 @@ class Command(BaseCommand):
         parser.add_argument("--port", type=int, default=8000)
 
     def handle(self, *args: Any, port: int, **options: Any) -> None:
-        # Ctrl-C reaches every process in the terminal's group, but `kill` (SIGTERM) or a
-        # closed terminal (SIGHUP) reaches only this one: stop the children then too.
+        # Ctrl-C, `kill` and a closed terminal all stop the children through this process.
         # SIGINT is set explicitly because a shell starting us in the background ignores it.
         for stop_signal in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
             signal.signal(stop_signal, _stop)
@@ -65,14 +66,17 @@ class Command(BaseCommand):
                 "60",
                 "--access-logfile",
                 "-",
-            ]
+            ],
+            process_group=0,
         )
         processes = {"web": web}
         try:
             self._wait_until_up(port, web)
             if settings.IMPILO_SANDBOX_ENABLED or settings.IMPILO_API_KEY:
                 self._sync_catalog()
-            processes["worker"] = subprocess.Popen([python, manage, "run_worker"])  # noqa: S603
+            processes["worker"] = subprocess.Popen(  # noqa: S603
+                [python, manage, "run_worker"], process_group=0
+            )
             self.stdout.write(self.style.SUCCESS(f"orderdesk is up at http://127.0.0.1:{port}/"))
             self.stdout.flush()  # visible at once even when the output goes to a file or pipe
             while all(p.poll() is None for p in processes.values()):
