@@ -5,12 +5,20 @@ import re
 from datetime import timedelta
 
 import pytest
+from django.db import connection
+from django.http import QueryDict
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
 from orderdesk.catalog.models import Site
-from orderdesk.orders.history import PAGE_SIZE, decode_cursor, encode_cursor
+from orderdesk.orders.history import (
+    PAGE_SIZE,
+    HistoryFilterForm,
+    decode_cursor,
+    encode_cursor,
+    filter_orders,
+)
 from orderdesk.orders.models import Order, State
 from tests.orders.orders_data import make_order, make_orders
 
@@ -292,3 +300,22 @@ def test_list_never_loads_impilo_json(coordinator, coordinator_client, django_as
     assert order_selects
     assert not any("impilo_order" in sql for sql in order_selects)
     assert Order.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_text_search_uses_trigram_indexes_on_postgresql(coordinator) -> None:
+    """Their expressions must be exactly what Django writes, or PostgreSQL ignores them."""
+    make_order(coordinator)
+    names = set(connection.introspection.get_constraints(connection.cursor(), "orders_order"))
+    trigram = {name for name in names if name.endswith("_trgm")}
+    if connection.vendor != "postgresql":
+        assert trigram == set()  # SQLite has no such index; its search scans
+        return
+    assert len(trigram) == 4
+    data = HistoryFilterForm(QueryDict("q=lopez")).valid_data()
+    sql, params = filter_orders(data).order_by().values("pk").query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute("EXPLAIN " + sql, params)
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+    assert all(name in plan for name in trigram), plan
