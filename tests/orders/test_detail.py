@@ -269,6 +269,7 @@ def test_requests_panel_shows_every_call_in_full_without_the_key(
     assert "&quot;currentStatus&quot;: &quot;received&quot;" in html  # pretty-printed JSON
     view = AuditView.objects.get()
     assert (view.viewer, view.kind) == (support, ViewKind.ORDER)
+    assert view.query == f"order={order.reference}"
     assert sorted(view.apicall_ids) == [first.pk, second.pk]
 
 

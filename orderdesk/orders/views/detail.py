@@ -104,10 +104,8 @@ def order_requests(request: AuthedHttpRequest, reference: str) -> HttpResponse:
     """The audit rows of this order; with htmx the panel alone, else the whole page."""
     order = _order(reference)
     calls, more = _calls(order)
-    record_view(
-        viewer=request.user, kind=ViewKind.ORDER, calls=calls,
-        query=request.GET.urlencode() or f"order={order.reference}",
-    )  # fmt: skip
+    query = "&".join(filter(None, [f"order={order.reference}", request.GET.urlencode()]))
+    record_view(viewer=request.user, kind=ViewKind.ORDER, calls=calls, query=query)
     context = {"calls": calls, "more_calls": more, **_diff(calls, request)}
     if request.htmx and not request.htmx.boosted:
         return render(request, f"{TEMPLATE}#order-requests", {"order": order, **context})
