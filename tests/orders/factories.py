@@ -76,7 +76,7 @@ def line(kind: str, impilo_id: int, name: str = "Item", count: int = 1) -> LineR
     )
 
 
-def make_order(user, state: str = "failed", **fields):  # type: ignore[no-untyped-def]
+def make_order(user, state: str = "failed", **fields):
     """An order already in `state`, with one item line, as the pipeline would leave it."""
     from orderdesk.orders.models import Order, OrderLine
 

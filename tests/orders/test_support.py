@@ -213,7 +213,7 @@ def test_ten_people_resubmitting_at_once_queue_one_attempt(make_user) -> None:
     barrier = threading.Barrier(10)
     results: list[services.ActionResult] = []
 
-    def resubmit(person) -> None:  # type: ignore[no-untyped-def]
+    def resubmit(person) -> None:
         barrier.wait()
         try:
             results.append(services.order_resubmit(actor=person, order=order, reason="go"))
