@@ -4,6 +4,9 @@ import pytest
 
 from orderdesk.core import periodic
 
+# run_forever closes stale database connections after each job.
+pytestmark = pytest.mark.django_db
+
 calls: list[str] = []
 stop = threading.Event()
 

@@ -3,7 +3,7 @@ from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand, CommandError
 
 from orderdesk.accounts.models import User
-from orderdesk.accounts.roles import ADMIN, COORDINATOR, SUPPORT
+from orderdesk.accounts.roles import ADMIN, COORDINATOR, SUPPORT, ensure_role_groups
 
 DEMO_PASSWORD = "orderdesk-demo"  # noqa: S105 -- documented demo credential, DEBUG only
 
@@ -14,6 +14,7 @@ class Command(BaseCommand):
     def handle(self, *args: object, **options: object) -> None:
         if not settings.DEBUG:
             raise CommandError("Demo users are never created with production settings.")
+        ensure_role_groups()  # a flushed database has lost the migration's groups
         for role in (COORDINATOR, SUPPORT, ADMIN):
             user, created = User.objects.get_or_create(
                 username=role,
