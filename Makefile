@@ -45,5 +45,10 @@ SIZES ?= 10000,100000,1000000
 bench: $(VENV)/.installed
 	$(PY) bench/run.py --sizes $(SIZES)
 
+# The verification battery of issue 8 against a live stack (gunicorn, worker, sandbox):
+# full sizes by default; VERIFY_SCALE=ci for the CI-sized run; DATABASE_URL=… for PostgreSQL.
+verify: $(VENV)/.installed
+	$(PY) -m verify
+
 clean:
 	rm -rf $(VENV) staticfiles .test-db*.sqlite3*

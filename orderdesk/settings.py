@@ -177,7 +177,13 @@ TEMPLATES = [
 ]
 
 if env_str("DATABASE_URL"):
-    DATABASES = {"default": dj_database_url.parse(env_str("DATABASE_URL"), conn_max_age=60)}
+    # Health checks: a connection kept across a database restart is replaced, not used
+    # (without them, each thread's first request after a restart was a 500).
+    DATABASES = {
+        "default": dj_database_url.parse(
+            env_str("DATABASE_URL"), conn_max_age=60, conn_health_checks=True
+        )
+    }
     # One test database per test process, as for SQLite below.
     DATABASES["default"]["TEST"] = {"NAME": f"test_orderdesk_{os.getpid()}"}
 else:

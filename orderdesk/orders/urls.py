@@ -1,8 +1,23 @@
-from django.urls import path
+from django.urls import path, register_converter
 
 from orderdesk.orders import webhooks
 from orderdesk.orders.views import attention, detail, entry, history, support
 
+
+class ReferenceConverter:
+    """An order reference's characters only: anything else (a NUL byte, which PostgreSQL
+    refuses in a query, or markup) is a 404 from the resolver, not an error in a view."""
+
+    regex = "[0-9A-Za-z-]{1,32}"
+
+    def to_python(self, value: str) -> str:
+        return value
+
+    def to_url(self, value: str) -> str:
+        return value
+
+
+register_converter(ReferenceConverter, "reference")
 app_name = "orders"
 urlpatterns = [
     path("", history.order_list, name="list"),
@@ -16,12 +31,12 @@ urlpatterns = [
     path("new/patients/", entry.patient_search, name="patient_search"),
     path("new/patient-card/", entry.patient_card, name="patient_card"),
     path("new/line/", entry.line_row, name="line_row"),
-    path("<str:reference>/", detail.order_detail, name="detail"),
-    path("<str:reference>/edit/", entry.order_edit, name="edit"),
-    path("<str:reference>/edit-resubmit/", support.order_edit_resubmit, name="edit_resubmit"),
-    path("<str:reference>/check/", support.order_check, name="check"),
-    path("<str:reference>/refresh/", detail.order_refresh, name="refresh"),
-    path("<str:reference>/requests/", detail.order_requests, name="requests"),
+    path("<reference:reference>/", detail.order_detail, name="detail"),
+    path("<reference:reference>/edit/", entry.order_edit, name="edit"),
+    path("<reference:reference>/edit-resubmit/", support.order_edit_resubmit, name="edit_resubmit"),
+    path("<reference:reference>/check/", support.order_check, name="check"),
+    path("<reference:reference>/refresh/", detail.order_refresh, name="refresh"),
+    path("<reference:reference>/requests/", detail.order_requests, name="requests"),
     # Last: it would otherwise swallow the fixed paths above.
-    path("<str:reference>/<slug:action>/", support.order_action, name="action"),
+    path("<reference:reference>/<slug:action>/", support.order_action, name="action"),
 ]
