@@ -16,7 +16,6 @@ $(VENV)/.installed: requirements-dev.lock
 
 run: $(VENV)/.installed
 	$(PY) manage.py migrate --noinput
-	$(PY) manage.py createcachetable
 	$(PY) manage.py setup_demo
 	@# exec: `kill <make's pid>` (SIGTERM, which make forwards) then reaches serve, not a shell.
 	PORT=$(PORT) exec $(PY) manage.py serve --port $(PORT)
