@@ -7,12 +7,14 @@ the per-state counts, one grouped query over the indexed state column.
 
 import base64
 import binascii
+import hashlib
 import json
 import re
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from django import forms
+from django.core.cache import cache
 from django.db.models import Count, Q, QuerySet, TextField
 from django.db.models.functions import Cast
 from django.db.models.lookups import IContains
@@ -262,11 +264,23 @@ def page_of_orders(data: dict[str, Any]) -> tuple[list[Order], str]:
     return rows, encode_cursor(rows[-1], data["sort"])
 
 
+COUNTS_CACHE_SECONDS = 20
+
+
 def state_counts(data: dict[str, Any]) -> list[tuple[str, str, int]]:
-    """(state, label, how many) for every state, under the other filters."""
-    # COUNT(*), not COUNT(id): PostgreSQL can then answer from the state index alone.
-    rows = filter_orders(data, by_state=False).order_by().values("state").annotate(n=Count("*"))
-    grouped = {row["state"]: row["n"] for row in rows}
+    """(state, label, how many) for every state, under the other filters.
+
+    A grouped count over a million orders costs a few hundred milliseconds: it is cached
+    briefly per filter, so paging and refreshing do not pay it on every page.
+    """
+    filters = {k: v for k, v in sorted(data.items()) if k not in ("cursor", "sort") and v}
+    key = "order-state-counts:" + hashlib.sha256(repr(filters).encode()).hexdigest()
+    grouped = cache.get(key)
+    if grouped is None:
+        # COUNT(*), not COUNT(id): PostgreSQL can then answer from the state index alone.
+        rows = filter_orders(data, by_state=False).order_by().values("state")
+        grouped = {row["state"]: row["n"] for row in rows.annotate(n=Count("*"))}
+        cache.set(key, grouped, COUNTS_CACHE_SECONDS)
     return [(value, label, grouped.get(value, 0)) for value, label in State.choices]
 
 
