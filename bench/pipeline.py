@@ -23,7 +23,7 @@ from orderdesk.orders.models import Order, OrderEvent, State
 from orderdesk.orders.patients import PatientChoice
 from orderdesk.sandbox.models import Patient
 
-STEADY_RATE = 10.0  # orders per second, well under one worker's capacity
+STEADY_RATE = 5.0  # orders per second: a busy morning is far less, an outage backlog more
 
 
 def _patients(count: int) -> list[PatientChoice]:

@@ -9,6 +9,7 @@ made again for every size). Prints a table and writes bench/results/latest.json.
 """
 
 import argparse
+import io
 import os
 import sys
 import tempfile
@@ -114,9 +115,11 @@ def measure_size(
     log_dir = Path(args.log_dir)
     log_dir.mkdir(parents=True, exist_ok=True)
     server = Processes(env, port, log_dir)
+    load_before = os.getloadavg()
     server.start_web()
     try:
-        call_command("sync_catalog", verbosity=0)  # the New order page's items and kits
+        # The New order page's items and kits, learned from the sandbox as in production.
+        call_command("sync_catalog", stdout=io.StringIO())
         client = Client(server.base_url)
         client.login(data.BENCH_USER, data.BENCH_PASSWORD)
         found = figures.measure_pages(client, dataset, args.warmup, args.requests)
@@ -126,6 +129,11 @@ def measure_size(
     finally:
         server.stop()
         connections.close_all()
+    # The machine may be shared: a load above its CPU count slows every figure down.
+    results["datasets"][str(size)]["load_average"] = {
+        "before": round(load_before[0], 2),
+        "after": round(os.getloadavg()[0], 2),
+    }
     for key, value in found.items():
         results["figures"].setdefault(key, {})[str(size)] = value
     results["sizes"].append(size)
