@@ -10,6 +10,7 @@ from django.http import QueryDict
 from django.utils import timezone
 
 from orderdesk.audit.models import ApiCall, Outcome
+from orderdesk.core.forms import FilterForm
 
 ACTIONS = [
     ("order_create", "Create order"),
@@ -32,7 +33,7 @@ def decode_cursor(text: str) -> tuple[datetime, int]:
     return EPOCH + timedelta(microseconds=int(micros)), int(pk)
 
 
-class ApiCallFilterForm(forms.Form):
+class ApiCallFilterForm(FilterForm):
     action = forms.ChoiceField(choices=[("", "Any action"), *ACTIONS], required=False)
     outcome = forms.ChoiceField(choices=[("", "Any outcome"), *Outcome.choices], required=False)
     # A text box: a number input would blank a mistyped value instead of showing it.
@@ -79,16 +80,6 @@ class ApiCallFilterForm(forms.Form):
         if start and end and end < start:
             self.add_error("date_to", "The to date is before the from date.")
         return data
-
-    def valid_data(self) -> dict[str, Any]:
-        """The filters that parsed; a bad one is reported and left out, never a 500."""
-        self.is_valid()
-        for name in self.errors:
-            if name in self.fields:
-                attrs = self.fields[name].widget.attrs
-                attrs["class"] += " is-invalid"
-                attrs.update({"aria-invalid": "true", "aria-describedby": f"id_{name}-error"})
-        return getattr(self, "cleaned_data", {})
 
 
 def _day_start(day: Any) -> datetime:

@@ -23,6 +23,7 @@ from django.utils import timezone
 
 from orderdesk.accounts.models import User
 from orderdesk.catalog.models import Site
+from orderdesk.core.forms import FilterForm
 from orderdesk.orders.models import Order, RecipientType, State
 
 PAGE_SIZE = 50
@@ -64,7 +65,7 @@ LIST_COLUMNS = (
 )  # fmt: skip
 
 
-class HistoryFilterForm(forms.Form):
+class HistoryFilterForm(FilterForm):
     q = forms.CharField(label="Search", max_length=200, required=False)
     state = forms.ChoiceField(
         label="State", choices=[("", "Any state"), *State.choices], required=False
@@ -143,14 +144,7 @@ class HistoryFilterForm(forms.Form):
         return data
 
     def valid_data(self) -> dict[str, Any]:
-        """The filters that parsed; a bad one is reported and left out, never a 500."""
-        self.is_valid()
-        for name in self.errors:
-            if name in self.fields:
-                attrs = self.fields[name].widget.attrs
-                attrs["class"] += " is-invalid"
-                attrs.update({"aria-invalid": "true", "aria-describedby": f"id_{name}-error"})
-        data = dict(getattr(self, "cleaned_data", {}))
+        data = super().valid_data()
         data.setdefault("sort", DEFAULT_SORT)
         if data.get("q"):
             data["search"] = resolve_search(data["q"])
