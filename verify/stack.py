@@ -160,6 +160,10 @@ class Stack:
     folder: Path
     db: Database
     port: int = field(default_factory=free_port)
+    # Impilo (the sandbox) on its own server, as the real one is: orderdesk's page threads
+    # waiting on Impilo must not also be the threads Impilo needs to answer.
+    impilo_port: int = field(default_factory=free_port)
+    impilo: Process | None = None
     overrides: dict[str, str] = field(default_factory=dict)
     web: Process | None = None
     workers: list[Process] = field(default_factory=list)
@@ -174,7 +178,8 @@ class Stack:
         env = {
             key: value
             for key, value in os.environ.items()
-            if not key.startswith("VERIFY_") and key != "DATABASE_URL"
+            if not key.startswith("VERIFY_")
+            and key not in ("DATABASE_URL", "DJANGO_ALLOW_ASYNC_UNSAFE")
         }
         env.update(
             DJANGO_SETTINGS_MODULE="orderdesk.settings",
@@ -184,7 +189,7 @@ class Stack:
             ALLOWED_HOSTS="127.0.0.1,localhost",
             PORT=str(self.port),
             IMPILO_SANDBOX="true",
-            IMPILO_BASE_URL=f"{self.base_url}/sandbox/impilo",
+            IMPILO_BASE_URL=f"http://127.0.0.1:{self.impilo_port}/sandbox/impilo",
             IMPILO_API_KEY=PLANTED_KEY,
             IMPILO_SANDBOX_API_KEY=PLANTED_KEY,
             IMPILO_WEBHOOK_SECRET=self._webhook_secret,
@@ -241,33 +246,40 @@ class Stack:
     # --- gunicorn ---------------------------------------------------------------------
 
     def start_web(self) -> None:
-        log = self.folder / "gunicorn.log"
-        access = self.folder / "access.log"
+        if self.impilo is None or not self.impilo.alive():
+            self.impilo = self._gunicorn("impilo", self.impilo_port, workers=2, threads=8)
+        self.web = self._gunicorn("gunicorn", self.port, workers=3, threads=4)
+
+    def _gunicorn(self, name: str, port: int, *, workers: int, threads: int) -> Process:
+        log = self.folder / f"{name}.log"
+        access = self.folder / ("access.log" if name == "gunicorn" else f"{name}-access.log")
         self.log_paths += [p for p in (log, access) if p not in self.log_paths]
         # The Dockerfile's command, plus an access log (status codes count 500 pages) that
         # leaves out query strings, as a production proxy log would not.
         command = [PYTHON, "-m", "gunicorn", "orderdesk.wsgi", "--chdir", str(ROOT)]
-        command += ["--bind", f"127.0.0.1:{self.port}", "--workers", "3", "--threads", "4"]
-        command += ["--timeout", "60", "--access-logfile", str(access)]
+        command += ["--bind", f"127.0.0.1:{port}", "--workers", str(workers)]
+        command += ["--threads", str(threads), "--timeout", "60", "--access-logfile", str(access)]
         command += ["--access-logformat", '%(h)s "%(m)s %(U)s" %(s)s %(M)sms']
         handle = log.open("ab")
         popen = subprocess.Popen(  # noqa: S603
             command, env=self.env(), cwd=ROOT, stdout=handle, stderr=subprocess.STDOUT
         )
-        self.web = Process("gunicorn", popen, log)
-        self.wait_until_up()
+        process = Process(name, popen, log)
+        self._wait_until_up(process, port)
+        return process
 
-    def wait_until_up(self, timeout: float = 60) -> None:
+    def _wait_until_up(self, process: Process, port: int, timeout: float = 60) -> None:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            if self.web is None or not self.web.alive():
-                raise RuntimeError(f"gunicorn stopped; see {self.folder / 'gunicorn.log'}")
+            if not process.alive():
+                raise RuntimeError(f"{process.name} stopped; see {process.log}")
             try:
-                with urllib.request.urlopen(f"{self.base_url}/healthz", timeout=2):  # noqa: S310
+                url = f"http://127.0.0.1:{port}/healthz"
+                with urllib.request.urlopen(url, timeout=2):
                     return
             except OSError:
                 time.sleep(0.3)
-        raise RuntimeError("gunicorn did not answer /healthz in time")
+        raise RuntimeError(f"{process.name} did not answer /healthz in time")
 
     def stop_web(self) -> None:
         if self.web:
@@ -322,6 +334,8 @@ class Stack:
     def shutdown(self) -> None:
         self.stop_workers()
         self.stop_web()
+        if self.impilo:
+            self.impilo.stop()
 
     def logs_text(self) -> bytes:
         return b"\n".join(p.read_bytes() for p in self.log_paths if p.exists())

@@ -9,6 +9,8 @@ from html import unescape
 from typing import Any
 
 import requests
+from requests.adapters import HTTPAdapter
+from urllib3.util.retry import Retry
 
 CSRF_INPUT = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
 HX_CSRF = re.compile(r"hx-headers='\{\"X-CSRFToken\": \"([^\"]+)\"\}'")
@@ -45,6 +47,10 @@ class Client(requests.Session):
         self.role = role
         self.record = record
         self.csrf = ""
+        # As a browser does: a request on a kept-alive connection the server had just closed
+        # is sent again on a new one (never a POST: it may have been received).
+        retry = Retry(total=1, connect=1, read=1, status=0, other=0, redirect=0)
+        self.mount("http://", HTTPAdapter(max_retries=retry))
 
     def request(self, method: str, url: str, *args: Any, **kwargs: Any) -> requests.Response:  # type: ignore[override]
         if url.startswith("/"):

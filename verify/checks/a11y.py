@@ -5,6 +5,7 @@ The pages' CSP forbids inline scripts, axe's included: the browser context bypas
 for the injected script only (Playwright's bypass_csp), the pages themselves are unchanged.
 """
 
+import contextlib
 import os
 import re
 import shutil
@@ -199,6 +200,7 @@ def _audit(page: Any, ctx: Context, name: str, path: str, act: Act, findings: Fi
         )
     except Exception as exc:
         findings.errors.append(f"{name}: {type(exc).__name__}: {str(exc)[:120]}")
+        _screenshot(page, ctx, name)
         return
     findings.pages += 1
     for rule, impact, nodes, where in result:
@@ -206,6 +208,14 @@ def _audit(page: Any, ctx: Context, name: str, path: str, act: Act, findings: Fi
             findings.violations.append(f"{name} {path}: {rule} ({impact}, {nodes}× e.g. {where})")
         else:
             findings.minor += 1
+
+
+def _screenshot(page: Any, ctx: Context, name: str) -> None:
+    """What the page looked like when a step failed, kept beside the logs."""
+    slug = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
+    # A missing picture must not hide the finding itself.
+    with contextlib.suppress(Exception):
+        page.screenshot(path=str(ctx.stack.folder / f"a11y-{slug}.png"), full_page=True)
 
 
 def _tab_to(page: Any, selector: str, limit: int = 60) -> bool:
@@ -265,6 +275,7 @@ def _walk_create(browser: Any, ctx: Context) -> str:
         page.wait_for_url(re.compile(r"/orders/OD-[0-9A-Z]+/$"), timeout=20000)
         return "done"
     except Exception as exc:
+        _screenshot(page, ctx, "walk create")
         return f"stopped at '{step}': {str(exc)[:80]}"
     finally:
         page.context.close()

@@ -400,7 +400,11 @@ def _webhook_cases(ctx: Context) -> list[Case]:
     ) -> Callable[[], requests.Response]:
         data = body.encode() if isinstance(body, str) else body
         return lambda: requests.post(
-            url, data=data, headers=good if headers is None else headers, timeout=30
+            url,
+            data=data,
+            headers=good if headers is None else headers,
+            timeout=30,
+            allow_redirects=False,
         )
 
     deep = "[" * 100_000 + "]" * 100_000
@@ -433,7 +437,12 @@ def _webhook_cases(ctx: Context) -> list[Case]:
             "4xx",
         ),
         Case(g, "invalid UTF-8", post(b'{"id":1,"type":"\xff\xfe","payload":{}}'), "4xx"),
-        Case(g, "GET instead of POST", lambda: requests.get(url, headers=good, timeout=30), "4xx"),
+        Case(
+            g,
+            "GET instead of POST",
+            lambda: requests.get(url, headers=good, timeout=30, allow_redirects=False),
+            "4xx",
+        ),
     ]
 
 

@@ -63,7 +63,9 @@ def _idle_probe(ctx: Context) -> None:
 
         def still_in(at: float) -> bool:
             time.sleep(max(0.0, login_at + at - time.monotonic()))
-            response = requests.get(base + "/orders/", cookies={"sessionid": cookie}, timeout=30)
+            response = requests.get(
+                base + "/orders/", cookies={"sessionid": cookie}, timeout=30, allow_redirects=False
+            )
             return response.status_code == 200
 
         # Activity keeps the session alive past one idle period from sign-in...
@@ -199,14 +201,24 @@ def _fixation(ctx: Context) -> Row:
     attacker = ctx.client("coordinator")
     planted = attacker.cookies.get("sessionid") or ""
     victim = Client(base, "anonymous")
-    victim.cookies.set("sessionid", planted)
-    victim.login(ctx.username("support"), ctx.passwords["support"])
-    checks["new session id at sign-in"] = victim.cookies.get("sessionid") != planted
-    replay = requests.get(base + "/orders/attention/", cookies={"sessionid": planted}, timeout=30)
+    victim.get("/accounts/login/")
+    victim.cookies.set("sessionid", planted, domain="127.0.0.1", path="/")
+    victim.post_form(
+        "/accounts/login/",
+        {"username": ctx.username("support"), "password": ctx.passwords["support"]},
+    )
+    replay = requests.get(
+        base + "/orders/attention/",
+        cookies={"sessionid": planted},
+        timeout=30,
+        allow_redirects=False,
+    )
     checks["planted id grants nothing of the victim's"] = replay.status_code != 200
     # A made-up id is not adopted either.
     made_up = Client(base, "anonymous")
-    made_up.cookies.set("sessionid", "vfyfixation0123456789abcdefghijkl")
+    made_up.cookies.set(
+        "sessionid", "vfyfixation0123456789abcdefghijkl", domain="127.0.0.1", path="/"
+    )
     made_up.login(ctx.username("coordinator"), ctx.passwords["coordinator"])
     checks["made-up id not adopted"] = (
         made_up.cookies.get("sessionid") != "vfyfixation0123456789abcdefghijkl"
