@@ -202,15 +202,16 @@ def reconcile(order_id: int, tries: int = 1) -> str:
         )
         return "failed"
     if verdict == "absent":
-        now = timezone.now()
+        # Impilo was struggling a moment ago: back off before trying again, as for a 503.
+        run_at = timezone.now() + timedelta(seconds=backoff_seconds(order.attempts))
         transition(
             order.pk,
             from_states=[State.UNKNOWN],
             to_state=State.RETRY_WAIT,
             actor_label=WORKER,
             reason="Checked Impilo: the order is not there; sending it again",
-            then=lambda: tasks.enqueue_send(order.pk, run_after=now),
-            next_attempt_at=now,
+            then=lambda: tasks.enqueue_send(order.pk, run_after=run_at),
+            next_attempt_at=run_at,
         )
         return "absent"
     _needs_review(order, verdict)
