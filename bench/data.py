@@ -36,6 +36,7 @@ SPAN = timedelta(days=3 * 365)
 BATCH = 5000
 COORDINATORS = 20
 DETAIL_ORDERS = 10
+SEARCH_NAMES = 200
 BENCH_USER, BENCH_PASSWORD = "bench", "bench-password-not-secret"
 # (state, share of all orders); the rest are submitted.
 STATE_SHARES = [
@@ -60,7 +61,9 @@ class Dataset:
     orders: int
     patients: int
     detail_references: list[str] = field(default_factory=list)
-    search_name: str = ""
+    # Patient names that orders carry, each searched once: the Orders page caches its
+    # counts per filter, and a person searching for a patient rarely repeats a search.
+    search_names: list[str] = field(default_factory=list)
     seconds: float = 0.0
     rows: dict[str, int] = field(default_factory=dict)
 
@@ -99,7 +102,7 @@ def generate(orders: int, patients: int, progress: Progress = print) -> Dataset:
         orders=orders,
         patients=patients,
         detail_references=[reference(n) for n in builder.detail_numbers],
-        search_name=builder.search_name,
+        search_names=list(builder.search_names),
         seconds=(timezone.now() - started).total_seconds(),
         rows={model._meta.label: table.rows for model, table in tables.items()},
     )
@@ -150,7 +153,8 @@ class Builder:
         spread = max(total // DETAIL_ORDERS, 1)
         self.detail_numbers = [min(k * spread + spread // 2, total - 1) for k in range(10)]
         self.detail_numbers = sorted(set(self.detail_numbers))
-        self.search_name = ""
+        self.search_names: dict[str, None] = {}  # ordered and distinct
+        self.name_every = max(total // (SEARCH_NAMES * 3), 1)
         self.ids = {"event": 0, "call": 0, "line": 0}
 
     def batch(self, start: int, end: int) -> dict[Any, list[Row]]:
@@ -197,8 +201,9 @@ class Builder:
             )  # fmt: skip
         History(self, order, lines, rng, attempts=5 if detail else 0).write(out)
         out[Order].append(order)
-        if detail and not self.search_name and order["patient_name"]:
-            self.search_name = order["patient_name"]
+        name = order["patient_name"]
+        if name and n % self.name_every == 0 and len(self.search_names) < SEARCH_NAMES:
+            self.search_names[name] = None
 
     def _recipient(self, n: int, rng: random.Random) -> dict[str, Any]:
         if rng.random() < 0.85:

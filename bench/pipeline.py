@@ -15,7 +15,7 @@ from typing import Any
 from django.db.models import Max, Min
 
 from bench.client import percentile
-from bench.server import Processes
+from bench.server import Processes, cpu_seconds
 from orderdesk.accounts.models import User
 from orderdesk.orders import services
 from orderdesk.orders.forms import LineRow
@@ -76,9 +76,14 @@ def _submitted(ids: list[int]) -> int:
 def throughput(server: Processes, actor: User, workers: int, count: int) -> dict[str, Any]:
     """A backlog of `count` queued orders, then `workers` workers drain it."""
     ids = [_create(actor, patient) for patient in _patients(count)]
+    web_pids = server.web_workers()
+    web_cpu = cpu_seconds(web_pids)
     server.start_workers(workers)
     try:
         _wait_done(ids, timeout=60 + count)
+        # Read before they stop; includes their start-up (Django import), a fixed cost.
+        worker_cpu = cpu_seconds([worker.pid for worker in server.workers])
+        web_cpu = cpu_seconds(web_pids) - web_cpu
     finally:
         server.stop_workers()
     events = OrderEvent.objects.filter(order_id__in=ids)
@@ -91,6 +96,10 @@ def throughput(server: Processes, actor: User, workers: int, count: int) -> dict
         "submitted": done,
         "seconds": round(seconds, 2),
         "orders_per_s": round(done / seconds, 1) if seconds else 0.0,
+        # CPU per order in the worker(s) and in gunicorn (orderdesk's sandbox answering):
+        # what the rate would be on an idle machine, whatever else was running.
+        "worker_cpu_ms_per_order": round(worker_cpu * 1000 / count, 1),
+        "web_cpu_ms_per_order": round(web_cpu * 1000 / count, 1),
     }
 
 

@@ -10,13 +10,13 @@ from typing import Any
 from django.db import connection
 
 PAGE_FIGURES = [
-    "floor", "badge", "history", "history_state", "history_search", "detail",
+    "floor", "badge", "history", "history_cold", "history_state", "history_search", "detail",
     "detail_requests", "attention", "audit", "audit_filtered", "admin", "admin_search",
     "picker",
 ]  # fmt: skip
 TARGET_PAGES = [
-    "history", "history_state", "history_search", "detail", "detail_requests", "attention",
-    "audit", "audit_filtered",
+    "history", "history_cold", "history_state", "history_search", "detail", "detail_requests",
+    "attention", "audit", "audit_filtered",
 ]  # fmt: skip
 
 
@@ -102,21 +102,25 @@ def write(path: Path, results: dict[str, Any]) -> None:
     path.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n")
 
 
+def _page_cell(figure: dict[str, Any]) -> str:
+    cpu = f" ({figure['server_cpu_ms']:.0f})" if "server_cpu_ms" in figure else ""
+    return f"{figure['p50']:.1f} / {figure['p95']:.1f}{cpu}"
+
+
 def table(results: dict[str, Any]) -> str:
     sizes = [str(size) for size in results["sizes"]]
     figures = results["figures"]
-    width = 22
+    width = 30
     lines = [
         f"orderdesk bench · {results['date']} · {results['machine']['cpus']} CPUs "
         f"{results['machine']['cpu_model']} · {results['database']['vendor']} "
         f"{results['database']['version']}",
         "figure".ljust(18) + "".join(f"{int(size):>{width},}" for size in sizes),
+        "(pages: p50 / p95 ms, server CPU ms per request)",
     ]
     for key in PAGE_FIGURES:
         row = figures.get(key, {})
-        cells = [
-            f"{row[s]['p50']:.1f} / {row[s]['p95']:.1f} ms" if s in row else "—" for s in sizes
-        ]
+        cells = [_page_cell(row[s]) if s in row else "—" for s in sizes]
         lines.append(key.ljust(18) + "".join(cell.rjust(width) for cell in cells))
     extra = {
         "export (100k)": lambda v: f"{v['seconds_max']:.1f} s {v['peak_rss_mb']:.0f} MB",

@@ -122,7 +122,7 @@ def measure_size(
         call_command("sync_catalog", stdout=io.StringIO())
         client = Client(server.base_url)
         client.login(data.BENCH_USER, data.BENCH_PASSWORD)
-        found = figures.measure_pages(client, dataset, args.warmup, args.requests)
+        found = figures.measure_pages(client, server, dataset, args.warmup, args.requests)
         found["export"] = figures.measure_export(client, server, size, args.export_runs)
         found["weight"] = figures.measure_weight(client)
         found["pipeline"] = pipeline.measure_pipeline(server, args.pipeline_orders)
