@@ -13,16 +13,18 @@ FULL = {
     "load_users": 30,
     "idle_minutes": 1,  # SESSION_IDLE_MINUTES of the idle-expiry probe
     "a11y": 1,  # 0 skips the browser check (reported as not run, i.e. FAIL)
+    "web_threads": 4,  # gunicorn --threads, as in the Dockerfile
 }
 CI = {
-    "fault_orders": 8,
-    "mix_orders": 60,
-    "kills": 6,
+    "fault_orders": 6,
+    "mix_orders": 50,
+    "kills": 5,
     "db_restarts": 1,
-    "load_seconds": 40,
+    "load_seconds": 30,
     "load_users": 30,
     "idle_minutes": 1,
     "a11y": 1,
+    "web_threads": 4,
 }
 
 
@@ -36,6 +38,7 @@ class Sizes:
     load_users: int
     idle_minutes: int
     a11y: int
+    web_threads: int
 
     @property
     def scale(self) -> str:

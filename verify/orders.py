@@ -83,7 +83,8 @@ def create_orders(clients: Sequence[Client], catalog: Catalog, count: int, seed:
         ref = reference_of(response.headers.get("Location", ""))
         if response.status_code != 302 or ref is None:
             raise RuntimeError(
-                f"order entry answered {response.status_code}: {response.text[:300]}"
+                f"order entry answered {response.status_code} "
+                f"(to {response.headers.get('Location', '-')}): {response.text[:300]}"
             )
         return ref
 
@@ -185,7 +186,7 @@ def _reached() -> "QuerySet[ApiCall]":
     return ApiCall.objects.exclude(outcome="unavailable")
 
 
-def count(refs: Sequence[str], since: Marker, stack: object, quiet_seconds: float = 4) -> Counts:
+def count(refs: Sequence[str], since: Marker, stack: object, quiet_seconds: float = 3) -> Counts:
     from orderdesk.orders.models import Order
     from orderdesk.sandbox.models import ExternalOrderId, RequestLog
 

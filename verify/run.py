@@ -29,7 +29,7 @@ def main() -> int:
     os.chmod(folder, 0o755)  # noqa: S103 -- a private PostgreSQL server runs as the postgres user
     say(f"sizes: {sizes}; work folder {folder}")
     db = make_database(folder)
-    stack = Stack(folder, db)
+    stack = Stack(folder, db, web_threads=sizes.web_threads)
     rows: list[Row] = []
     details: dict[str, list[str]] = {}
     started = time.monotonic()

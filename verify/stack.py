@@ -164,6 +164,7 @@ class Stack:
     # waiting on Impilo must not also be the threads Impilo needs to answer.
     impilo_port: int = field(default_factory=free_port)
     impilo: Process | None = None
+    web_threads: int = 4
     overrides: dict[str, str] = field(default_factory=dict)
     web: Process | None = None
     workers: list[Process] = field(default_factory=list)
@@ -248,7 +249,7 @@ class Stack:
     def start_web(self) -> None:
         if self.impilo is None or not self.impilo.alive():
             self.impilo = self._gunicorn("impilo", self.impilo_port, workers=2, threads=8)
-        self.web = self._gunicorn("gunicorn", self.port, workers=3, threads=4)
+        self.web = self._gunicorn("gunicorn", self.port, workers=3, threads=self.web_threads)
 
     def _gunicorn(self, name: str, port: int, *, workers: int, threads: int) -> Process:
         log = self.folder / f"{name}.log"

@@ -85,6 +85,7 @@ class Client(requests.Session):
         response = self.post_form("/accounts/login/", {"username": username, "password": password})
         if response.status_code != 302:
             raise RuntimeError(f"sign-in as {username} failed: HTTP {response.status_code}")
+        self.role = username  # pages fetched from now on are a signed-in person's
         self.get("/orders/")  # a page with the signed-in CSRF token
         return self
 

@@ -21,7 +21,8 @@ MAX_LINES = 50
 MAX_EXTERNAL_IDS = 10
 MAX_EXTERNAL_ID_LENGTH = 64
 PRINTABLE = re.compile(r"^[\x20-\x7e\u00a0-\uffff]+$")
-INTEGER = re.compile(r"^\s*\d{1,9}\s*$")
+# ASCII digits only: Python's \d also matches other scripts' digits, which int() accepts.
+INTEGER = re.compile(r"^\s*\d{1,9}\s*$", re.ASCII)
 
 
 @dataclass
@@ -98,6 +99,9 @@ class OrderHeaderForm(forms.Form):
 
     def clean(self) -> dict[str, object]:
         cleaned = super().clean() or {}
+        if "form_token" in self.errors:
+            # A hidden field's error would otherwise be shown nowhere.
+            self.add_error(None, "This form was altered or is out of date: open New order again.")
         kind = cleaned.get("recipient_type")
         if kind == RecipientType.PATIENT:
             if self.cleaned_data.get("site"):

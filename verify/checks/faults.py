@@ -8,10 +8,11 @@ queue is full, then back at the sandbox.
 
 import socket
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
+from functools import partial
 from typing import Any
 
 from verify.context import Context
@@ -49,11 +50,27 @@ SANDBOX_FAULTS: list[tuple[str, dict[str, Any]]] = [
 def run(ctx: Context) -> list[Row]:
     rows = []
     n = ctx.sizes.fault_orders
-    for name, arguments in SANDBOX_FAULTS:
-        rows.append(_sandbox_batch(ctx, name, arguments, n))
-    rows.append(_network_batch(ctx, "connection refused", _closed_port, n))
-    rows.append(_network_batch(ctx, "connect timeout", _full_backlog, n))
-    rows.append(_mix(ctx, ctx.sizes.mix_orders))
+    batches: list[tuple[str, Callable[[], Row]]] = [
+        (name, partial(_sandbox_batch, ctx, name, arguments, n))
+        for name, arguments in SANDBOX_FAULTS
+    ]
+    batches.append(
+        ("connection refused", partial(_network_batch, ctx, "connection refused", _closed_port, n))
+    )
+    batches.append(
+        ("connect timeout", partial(_network_batch, ctx, "connect timeout", _full_backlog, n))
+    )
+    batches.append(("random mix", partial(_mix, ctx, ctx.sizes.mix_orders)))
+    for name, batch in batches:
+        try:
+            rows.append(batch())
+        except Exception as exc:  # one broken batch must not hide the others' counts
+            from orderdesk.sandbox import faults
+
+            faults.clear()
+            rows.append(
+                Row(f"fault: {name}", "(the batch itself)", MUST, f"crashed: {exc!r}", False)
+            )
     return rows
 
 
