@@ -6,6 +6,7 @@ import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from html import unescape
+from http.cookiejar import DefaultCookiePolicy
 from typing import Any
 
 import requests
@@ -47,6 +48,10 @@ class Client(requests.Session):
         self.role = role
         self.record = record
         self.csrf = ""
+        # Secure cookies (DEBUG off) sent over loopback HTTP, as a TLS proxy would carry them.
+        # A policy, not a flag changed after each answer: threads sharing one person's
+        # session must never send a request without its cookie.
+        self.cookies.set_policy(DefaultCookiePolicy(secure_protocols=("https", "wss", "http")))
         # As a browser does: a request on a kept-alive connection the server had just closed
         # is sent again on a new one (never a POST: it may have been received).
         retry = Retry(total=1, connect=1, read=1, status=0, other=0, redirect=0)
@@ -58,9 +63,6 @@ class Client(requests.Session):
         kwargs["allow_redirects"] = False  # every check looks at the redirect itself
         kwargs.setdefault("timeout", 60)
         response = super().request(method, url, *args, **kwargs)
-        for cookie in self.cookies:
-            # Secure cookies (DEBUG off) over loopback HTTP: a TLS proxy would carry them.
-            cookie.secure = False
         if self.record and response.content:
             PAGES.add(self.role, url, response.content)
         text = response.text if "html" in response.headers.get("Content-Type", "") else ""
