@@ -91,6 +91,12 @@ def _run(
             _recover(stack)
         for row in new:
             say(f"  {row.verdict}  {row.check}: {row.measured}")
+        if any(not worker.alive() for worker in stack.workers):
+            say("  a worker had exited: starting new ones for the next check")
+            details.setdefault("run", []).append(f"a worker had exited during {name}")
+            stack.stop_workers()
+            stack.start_worker()
+            stack.start_worker()
         say(f"  {name} took {time.monotonic() - t0:.0f} s")
         rows += new
     return rows
