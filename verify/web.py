@@ -57,6 +57,14 @@ class Client(requests.Session):
         retry = Retry(total=1, connect=1, read=1, status=0, other=0, redirect=0)
         self.mount("http://", HTTPAdapter(max_retries=retry))
 
+    def prepare_request(self, request: requests.Request) -> requests.PreparedRequest:
+        prepared = super().prepare_request(request)
+        # requests builds the Cookie header from a copy of the jar with the default policy,
+        # which drops Secure cookies over HTTP: build it from the jar itself instead.
+        prepared.headers.pop("Cookie", None)
+        prepared.prepare_cookies(self.cookies)
+        return prepared
+
     def request(self, method: str, url: str, *args: Any, **kwargs: Any) -> requests.Response:  # type: ignore[override]
         if url.startswith("/"):
             url = self.base_url + url
