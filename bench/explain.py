@@ -69,7 +69,9 @@ def main(argv: list[str] | None = None) -> int:
         for _ in range(args.repeat):
             client.get(args.path, headers=headers)
         profiler.disable()
-        pstats.Stats(profiler).sort_stats("cumulative").print_stats(35)
+        pstats.Stats(profiler).sort_stats(os.environ.get("BENCH_SORT", "cumulative")).print_stats(
+            35
+        )
     return 0
 
 

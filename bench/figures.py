@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from bench.client import Client, Page, time_page
 from bench.data import Dataset
-from bench.server import Processes, peak_rss_mb, reset_peak_rss
+from bench.server import Processes, cpu_seconds, peak_rss_mb, reset_peak_rss
 from orderdesk.orders.models import Order
 
 HTMX = {"HX-Request": "true"}
@@ -90,6 +90,7 @@ def measure_export(client: Client, server: Processes, orders: int, runs: int) ->
         path += "?" + query
     pids = server.web_workers()
     seconds, peaks, rows, size, fresh = [], [], 0, 0, True
+    cpu_before = cpu_seconds(pids)
     for _ in range(runs):
         fresh = all(reset_peak_rss(pid) for pid in pids) and fresh
         started = time.perf_counter()
@@ -109,6 +110,7 @@ def measure_export(client: Client, server: Processes, orders: int, runs: int) ->
         "seconds_max": round(max(seconds), 2),
         "peak_rss_mb": round(max(peaks), 1),
         "peak_is_per_run": fresh,
+        "server_cpu_s": round((cpu_seconds(pids) - cpu_before) / runs, 2),
         "rows": rows - 1,
         "bytes": size,
         "query": query,

@@ -66,6 +66,7 @@ def main(argv: list[str] | None = None) -> int:
     results: dict[str, Any] = {
         "date": datetime.now(UTC).isoformat(timespec="seconds"),
         "machine": report.machine(),
+        "code": report.code_version(),
         "database": {"vendor": database.vendor},
         "sizes": [],
         "settings": {
