@@ -139,7 +139,7 @@ def _patients() -> list[PatientRow]:
 
 
 class Builder:
-    """Rows for orders [start, end): deterministic for a given (total, start)."""
+    """The rows of every order, batch after batch; order n's content depends only on n."""
 
     def __init__(
         self, total: int, people: list[PatientRow], creators: list[int], support: int
@@ -151,8 +151,8 @@ class Builder:
         self.end = timezone.now() - timedelta(minutes=30)
         self.step = SPAN / max(total, 1)
         spread = max(total // DETAIL_ORDERS, 1)
-        self.detail_numbers = [min(k * spread + spread // 2, total - 1) for k in range(10)]
-        self.detail_numbers = sorted(set(self.detail_numbers))
+        spaced = (min(k * spread + spread // 2, total - 1) for k in range(DETAIL_ORDERS))
+        self.detail_numbers = sorted(set(spaced))
         self.search_names: dict[str, None] = {}  # ordered and distinct
         self.name_every = max(total // (SEARCH_NAMES * 3), 1)
         self.ids = {"event": 0, "call": 0, "line": 0}
