@@ -207,6 +207,7 @@ def run(ctx: Context) -> list[Row]:
     result = count(refs, since, stack)
     tokens_ok = _one_order_per_token(record)
     stack.restart()
+    ctx.details["load"] = _breakdown(record)
     rows = []
     for phase, limit, exclude in (("normal", 0.5, ()), ("slow Impilo", 1.0, CALLS_IMPILO)):
         samples = [s for s in record.samples if s.phase == phase]
@@ -295,6 +296,20 @@ def _worst(samples: list[Sample], exclude: tuple[str, ...]) -> str:
     label = max(labels, key=lambda lb: p95([s.seconds for s in samples if s.label == lb]))
     value = p95([s.seconds for s in samples if s.label == label])
     return f"{label} {value * 1000:.0f} ms"
+
+
+def _breakdown(record: Record) -> list[str]:
+    """Per phase and page: requests, p50, p95 (for the details file)."""
+    lines = []
+    for phase in ("normal", "slow Impilo"):
+        samples = [s for s in record.samples if s.phase == phase]
+        for label in sorted({s.label for s in samples}):
+            times = sorted(s.seconds for s in samples if s.label == label)
+            lines.append(
+                f"{phase}: {label}: {len(times)} requests, p50 "
+                f"{times[len(times) // 2] * 1000:.0f} ms, p95 {p95(times) * 1000:.0f} ms"
+            )
+    return lines
 
 
 def _one_order_per_token(record: Record) -> int:
