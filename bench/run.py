@@ -34,6 +34,11 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--static-root", default=str(TMP / "orderdesk-bench-static"))
     parser.add_argument("--log-dir", default=str(TMP / "orderdesk-bench-logs"))
     parser.add_argument("--pg-name", default="bench", help="PostgreSQL database to (re)create")
+    parser.add_argument(
+        "--reuse-data",
+        action="store_true",
+        help="measure the data the last run left if it has this size (one size only)",
+    )
     args = parser.parse_args(argv)
     try:
         args.sizes = [int(size.replace("_", "")) for size in args.sizes.split(",") if size]
@@ -41,6 +46,8 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
         parser.error("--sizes takes whole numbers, e.g. 10000,100000")
     if not args.sizes or min(args.sizes) < 20:
         parser.error("--sizes needs at least 20 orders per size")
+    if args.reuse_data and len(args.sizes) > 1:
+        parser.error("--reuse-data measures one size: the database holds one dataset")
     return args
 
 
@@ -105,14 +112,22 @@ def measure_size(
     from bench.server import Processes
 
     print(f"\nbench: {size:,} orders")
-    connections.close_all()
-    database.recreate()
-    call_command("migrate", verbosity=0)
-    call_command("createcachetable", verbosity=0)
-    dataset = data.generate(size, args.patients)
-    print(f"  generated in {dataset.seconds:.0f} s: {dataset.rows}")
+    dataset = data.existing(size) if args.reuse_data else None
+    if dataset is None:
+        connections.close_all()
+        database.recreate()
+        call_command("migrate", verbosity=0)
+        call_command("createcachetable", verbosity=0)
+        dataset = data.generate(size, args.patients)
+        print(f"  generated in {dataset.seconds:.0f} s: {dataset.rows}")
+    else:
+        print("  measuring the data the last run left (--reuse-data)")
     results["database"] = report.database() | {"name": database.label}
-    results["datasets"][str(size)] = {"seconds": round(dataset.seconds, 1), "rows": dataset.rows}
+    results["datasets"][str(size)] = {
+        "seconds": round(dataset.seconds, 1),
+        "rows": dataset.rows,
+        "reused": not dataset.rows,
+    }
     log_dir = Path(args.log_dir)
     log_dir.mkdir(parents=True, exist_ok=True)
     server = Processes(env, port, log_dir)
