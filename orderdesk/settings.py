@@ -110,6 +110,9 @@ BREAKER_FAILURE_THRESHOLD = env_int("BREAKER_FAILURE_THRESHOLD", 5)
 BREAKER_COOL_OFF_SECONDS = env_float("BREAKER_COOL_OFF_SECONDS", 30.0)
 AUDIT_BODY_CAP_BYTES = env_int("AUDIT_BODY_CAP_BYTES", 256 * 1024)
 AUDIT_RETENTION_DAYS = env_int("AUDIT_RETENTION_DAYS", 90)
+# A call's pending audit row older than connect + read timeout + this is an orphan: its
+# process died mid-call, and recovery records it with an unknown outcome (audit/pending.py).
+AUDIT_PENDING_GRACE_SECONDS = env_float("AUDIT_PENDING_GRACE_SECONDS", 60.0)
 # Impilo lists no sites (API.md §4.4): the catalog sync learns them from patients, reading
 # at most this many pages of 250.
 CATALOG_SITE_SCAN_PAGES = env_int("CATALOG_SITE_SCAN_PAGES", 40)
@@ -298,6 +301,7 @@ LOGGING = {
 # (dotted path, every N seconds) run by each worker process; see core/periodic.py.
 PERIODIC_JOBS: list[tuple[str, float]] = [
     ("orderdesk.orders.pipeline.sweep_expired_leases", 10),
+    ("orderdesk.audit.pending.recover_orphans", 15),
     ("orderdesk.orders.pipeline.requeue_stale", 60),
     ("orderdesk.orders.pipeline.probe_auth_pause", 15),
     ("orderdesk.orders.sync.sync_due_orders", 15),

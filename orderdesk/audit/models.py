@@ -26,6 +26,10 @@ class Outcome(models.TextChoices):
     AMBIGUOUS = "ambiguous", "Outcome unknown"
 
 
+# error_class of a call whose process stopped before it could record the outcome.
+PROCESS_STOPPED = "ProcessStopped"
+
+
 class AppendOnlyError(Exception):
     """Raised on any attempt to change or remove an audit row."""
 
@@ -114,6 +118,47 @@ class ApiCall(models.Model):
     def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
         raise AppendOnlyError("Audit rows cannot be deleted.")
 
+    @property
+    def process_stopped(self) -> bool:
+        """Written by recovery (audit/pending.py): the caller died before the outcome."""
+        return self.error_class == PROCESS_STOPPED
+
+
+class PendingCall(models.Model):
+    """A request about to be sent: written and committed before its bytes go out, and
+    replaced by the call's ApiCall row in one transaction once its outcome is known.
+
+    If the process dies mid-call the row stays, and audit.pending.recover_orphans turns it
+    into an ApiCall of unknown outcome: every request Impilo received has an audit row.
+    Redacted like ApiCall (models.record's rules), since it is stored too.
+    """
+
+    request_id = models.CharField(max_length=64, unique=True)
+    at = models.DateTimeField(default=timezone.now, db_index=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    action = models.CharField(max_length=40)
+    order = models.ForeignKey(
+        "orders.Order",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="pending_calls",
+    )
+    attempt = models.PositiveIntegerField(null=True, blank=True)
+    method = models.CharField(max_length=8)
+    url = models.TextField()  # the API key redacted
+    request_headers = models.JSONField(default=dict)
+    request_body = models.TextField(blank=True)
+    request_body_truncated = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.action} {self.method} in flight since {self.at:%H:%M:%S}"
+
 
 def record(
     *,
@@ -134,6 +179,7 @@ def record(
     duration_ms: int | None = None,
     error_class: str = "",
     error_message: str = "",
+    request_body_truncated: bool = False,
 ) -> ApiCall:
     """Write one audit row, redacting the API key everywhere and capping the bodies.
 
@@ -160,7 +206,7 @@ def record(
         request_id=_short(request_id, 64, key),
         request_headers=redact.redact_headers(request_headers or {}, key),
         request_body=req_body,
-        request_body_truncated=req_cut,
+        request_body_truncated=req_cut or request_body_truncated,
         status_code=status_code,
         response_headers=redact.redact_headers(response_headers or {}, key),
         response_body=resp_body,

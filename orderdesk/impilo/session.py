@@ -1,9 +1,12 @@
 """The one object that sends bytes to Impilo, and the audit of every call it makes.
 
-GUIDE §4: send() sets the key, the headers and the timeout, times the call, classifies
-the result, and in a `finally:` writes exactly one ApiCall row per call, whatever
-happened. It never retries (no urllib3 Retry, no redirects): whether to try again is the
-order pipeline's decision, since only it knows whether a repeat could duplicate an order.
+GUIDE §4: send() sets the key, the headers and the timeout, writes and commits the call's
+pending audit row before any byte goes out, times the call, classifies the result, and in
+a `finally:` replaces the pending row by exactly one ApiCall row, whatever happened. If
+the process dies before that, recovery records the call (audit/pending.py).
+
+It never retries (no urllib3 Retry, no redirects): whether to try again is the order
+pipeline's decision, since only it knows whether a repeat could duplicate an order.
 """
 
 import time
@@ -18,7 +21,8 @@ from django.db import transaction
 from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
-from orderdesk.audit.models import Outcome, record
+from orderdesk.audit import pending
+from orderdesk.audit.models import Outcome
 from orderdesk.audit.redact import API_KEY_HEADER
 from orderdesk.impilo import errors
 
@@ -67,6 +71,7 @@ class ImpiloSession(requests.Session):
             kwargs["timeout"] = (settings.IMPILO_CONNECT_TIMEOUT, settings.IMPILO_READ_TIMEOUT)
         kwargs["allow_redirects"] = False
         kwargs["stream"] = False
+        _audit_before(request, audit)
 
         started = time.monotonic()
         response: requests.Response | None = None
@@ -118,6 +123,21 @@ def _check_reply(response: requests.Response, *, action: str, expect: ShapeCheck
         raise errors.ambiguous(problem, action=action, status=status)
 
 
+def _audit_before(request: requests.PreparedRequest, audit: AuditContext) -> None:
+    """Committed before the send: a process killed mid-call still leaves a trace."""
+    pending.open_call(
+        request_id=request.headers["X-Request-ID"],
+        action=audit.action,
+        actor=audit.actor,
+        order=audit.order,
+        attempt=audit.attempt,
+        method=request.method or "",
+        url=request.url or "",
+        request_headers=dict(request.headers),
+        request_body=request.body,
+    )
+
+
 def _audit(
     request: requests.PreparedRequest,
     audit: AuditContext,
@@ -132,14 +152,14 @@ def _audit(
         outcome = Outcome.AMBIGUOUS  # interrupted: we cannot know what Impilo did
     else:
         outcome = Outcome.OK
-    record(
+    pending.close_call(
+        request.headers.get("X-Request-ID", ""),
         action=audit.action,
         actor=audit.actor,
         order=audit.order,
         attempt=audit.attempt,
         method=request.method or "",
         url=request.url or "",
-        request_id=request.headers.get("X-Request-ID", ""),
         request_headers=dict(request.headers),
         request_body=request.body,
         status_code=response.status_code if response is not None else None,
