@@ -102,6 +102,7 @@ def _finish(request: HttpRequest, response: HttpResponseBase) -> HttpResponseBas
         query=request.META.get("QUERY_STRING", "")[:1000],
         status=0 if reset else response.status_code,
         fault=kind,
+        request_id=request.headers.get("X-Request-ID", "")[:64],
     )
     if reset:
         return sockets.reset_connection(request)

@@ -212,6 +212,8 @@ class RequestLog(models.Model):
     # 0 = no HTTP response at all (the connection was reset).
     status = models.PositiveSmallIntegerField()
     fault = models.CharField(max_length=40, blank=True)
+    # The caller's X-Request-ID: verify matches each request received to its audit row.
+    request_id = models.CharField(max_length=64, blank=True)
 
     class Meta:
         ordering = ["id"]
