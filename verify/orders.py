@@ -117,7 +117,8 @@ class Counts:
     lost: int = 0  # "submitted" here but not at Impilo, or at Impilo under another id
     contradicted: int = 0  # failed/rejected here although Impilo has it
     sandbox_requests: int = 0
-    audited_requests: int = 0
+    audited_requests: int = 0  # sandbox requests whose X-Request-ID has an ApiCall row
+    pending_left: int = 0  # pending audit rows recovery had not converted by the end
     server_errors: list[str] = field(default_factory=list)
 
     @property
@@ -140,8 +141,9 @@ class Counts:
             f"{self.orders} orders ({states_text}); settled {self.settled}/{self.orders}; "
             f"dup at Impilo {self.duplicated}; lost {self.lost}; "
             f"failed-but-at-Impilo {self.contradicted}; sandbox requests "
-            f"{self.sandbox_requests} / audit rows {self.audited_requests}; "
+            f"{self.sandbox_requests} / with audit row {self.audited_requests}; "
             f"500 pages {len(self.server_errors)}"
+            + (f"; pending audit rows left {self.pending_left}" if self.pending_left else "")
         )
 
 
@@ -149,8 +151,7 @@ class Counts:
 class Marker:
     """Counters at the start of a check, to count only what happened during it."""
 
-    requests: int
-    audited: int
+    requests: int  # the last sandbox RequestLog id
     log_offset: int
 
 
@@ -168,13 +169,29 @@ def quiesce(timeout: float = 30) -> None:
         time.sleep(1)
 
 
+def await_audit_recovery() -> int:
+    """Wait (bounded) until every pending audit row is gone: a worker killed mid-call
+    leaves one, which the workers' recovery job turns into an ApiCall row once the call
+    can no longer be in flight (audit/pending.py). Returns how many are left."""
+    from django.conf import settings
+
+    from orderdesk.audit.models import PendingCall
+    from orderdesk.audit.pending import orphan_age
+
+    every = dict(settings.PERIODIC_JOBS).get("orderdesk.audit.pending.recover_orphans", 60)
+    deadline = time.monotonic() + orphan_age().total_seconds() + float(every) + 30
+    while PendingCall.objects.exists() and time.monotonic() < deadline:
+        time.sleep(1)
+    return PendingCall.objects.count()
+
+
 def mark(stack: object) -> Marker:
     from orderdesk.sandbox.models import RequestLog
 
     quiesce()
+    last = RequestLog.objects.order_by("-id").values_list("id", flat=True).first()
     return Marker(
-        requests=RequestLog.objects.count(),
-        audited=_reached().count(),
+        requests=last or 0,
         log_offset=stack.access_log_size(),  # type: ignore[attr-defined]
     )
 
@@ -187,6 +204,7 @@ def _reached() -> "QuerySet[ApiCall]":
 
 
 def count(refs: Sequence[str], since: Marker, stack: object, quiet_seconds: float = 3) -> Counts:
+    from orderdesk.audit.models import ApiCall
     from orderdesk.orders.models import Order
     from orderdesk.sandbox.models import ExternalOrderId, RequestLog
 
@@ -211,7 +229,12 @@ def count(refs: Sequence[str], since: Marker, stack: object, quiet_seconds: floa
             result.contradicted += 1
     result.settled -= len(refs) - len(orders)  # a reference with no order at all is lost
     result.lost += len(refs) - len(orders)
-    result.sandbox_requests = RequestLog.objects.count() - since.requests
-    result.audited_requests = _reached().count() - since.audited
+    result.pending_left = await_audit_recovery()
+    received = RequestLog.objects.filter(id__gt=since.requests)
+    result.sandbox_requests = received.count()
+    # Matched one by one on the X-Request-ID the sandbox logged: a request counts as
+    # audited only if its own call has a row, whatever other rows exist.
+    ids = ApiCall.objects.exclude(request_id="").values("request_id")
+    result.audited_requests = received.filter(request_id__in=ids).count()
     result.server_errors = stack.server_errors_since(since.log_offset)  # type: ignore[attr-defined]
     return result

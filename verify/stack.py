@@ -205,6 +205,8 @@ class Stack:
             ORDER_LEASE_SECONDS="5",
             IMPILO_CONNECT_TIMEOUT="1",
             IMPILO_READ_TIMEOUT="2",
+            # A killed worker's pending audit row is recovered 1 + 2 + 15 s after its call.
+            AUDIT_PENDING_GRACE_SECONDS="15",
             BREAKER_COOL_OFF_SECONDS="2",
             # No background status sync: each check counts sandbox requests against audit
             # rows, so calls must happen only when a check causes them.

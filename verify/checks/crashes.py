@@ -141,8 +141,8 @@ def _row(check: str, tried: str, result: Counts, waited: float) -> Row:
     measured = result.text() + f"; settled in {waited:.0f} s"
     if result.unaudited > 0:
         measured += (
-            f"; {result.unaudited} request(s) without audit row: the calls the killed "
-            "worker was making (the row is written after the answer, GUIDE §4)"
+            f"; {result.unaudited} request(s) the sandbox received have no audit row "
+            "(matched by X-Request-ID, after waiting for recovery of pending rows)"
         )
     if result.server_errors:
         measured += f"; e.g. {result.server_errors[0]}"
