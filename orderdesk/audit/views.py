@@ -15,7 +15,7 @@ PAGE_SIZE = 50
 # The list never loads bodies or headers: up to 512 KB each, fifty a page.
 LIST_COLUMNS = [
     "at", "action", "method", "url", "status_code", "outcome", "duration_ms", "request_id",
-    "order_id", "order__reference",
+    "order_id", "order__reference", "error_class",
 ]  # fmt: skip
 
 

@@ -13,7 +13,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from orderdesk.accounts import roles
 from orderdesk.accounts.roles import role_required
-from orderdesk.audit.models import ApiCall, ViewKind
+from orderdesk.audit.models import ApiCall, PendingCall, ViewKind
 from orderdesk.audit.present import pretty_body
 from orderdesk.audit.viewlog import record_view
 from orderdesk.http import AuthedHttpRequest
@@ -107,6 +107,10 @@ def order_requests(request: AuthedHttpRequest, reference: str) -> HttpResponse:
     query = "&".join(filter(None, [f"order={order.reference}", request.GET.urlencode()]))
     record_view(viewer=request.user, kind=ViewKind.ORDER, calls=calls, query=query)
     context = {"calls": calls, "more_calls": more, **_diff(calls, request)}
+    # Calls under way now (or whose process died, until recovery records them).
+    context["pending_calls"] = PendingCall.objects.filter(order=order).only(
+        "at", "action", "method", "attempt"
+    )
     if request.htmx and not request.htmx.boosted:
         return render(request, f"{TEMPLATE}#order-requests", {"order": order, **context})
     return _page(request, order, **context)
