@@ -25,7 +25,7 @@ def run_through_outages(worker: Worker, retry_seconds: float = RETRY_SECONDS) ->
             worker.run()
         except (OperationalError, InterfaceError) as exc:
             if not worker.running:
-                raise
+                return  # asked to stop while the database was away: nothing left to wait for
             # The type only: a driver's message can quote a statement and its values.
             logger.warning(
                 "Database unavailable (%s); trying again in %.0f s",
