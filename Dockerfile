@@ -40,4 +40,6 @@ EXPOSE 8000
 VOLUME ["/data"]
 HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
     CMD ["python", "-m", "orderdesk.core.healthcheck", "8000"]
-CMD ["gunicorn", "orderdesk.wsgi", "--bind", "0.0.0.0:8000", "--workers", "3", "--threads", "4"]
+# Workers, threads (16 each: pages waiting on a slow Impilo must not hold up the others) and
+# an access-log format without query strings are in orderdesk/core/gunicorn_conf.py.
+CMD ["gunicorn", "orderdesk.wsgi", "--config", "python:orderdesk.core.gunicorn_conf", "--bind", "0.0.0.0:8000"]

@@ -20,7 +20,8 @@ import requests
 
 ROOT = Path(__file__).resolve().parent.parent
 SANDBOX_KEY = "bench-sandbox-key"  # the sandbox's own key, loopback only
-GUNICORN_WORKERS, GUNICORN_THREADS = 2, 4
+# Workers, threads and the access-log format as every other way orderdesk is served.
+GUNICORN_CONFIG = "python:orderdesk.core.gunicorn_conf"
 
 
 @dataclass(frozen=True)
@@ -104,15 +105,16 @@ class Processes:
     def base_url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    def start_web(self, workers: int = GUNICORN_WORKERS) -> None:
+    def start_web(self) -> None:
         log = (self.log_dir / "gunicorn.log").open("ab")
         self.web = subprocess.Popen(  # noqa: S603
             [
                 sys.executable, "-m", "gunicorn", "orderdesk.wsgi", "--chdir", str(ROOT),
-                "--bind", f"127.0.0.1:{self.port}", "--workers", str(workers),
-                "--threads", str(GUNICORN_THREADS), "--timeout", "600",
+                "--config", GUNICORN_CONFIG, "--bind", f"127.0.0.1:{self.port}",
+                "--timeout", "600",
             ],
             env=self.env, stdout=log, stderr=subprocess.STDOUT,
+            cwd=ROOT,  # gunicorn imports its --config before it applies --chdir
         )  # fmt: skip
         deadline = time.monotonic() + 60
         while True:

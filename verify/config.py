@@ -4,6 +4,8 @@ every one so a whole run fits in CI, and each knob can be set on its own (VERIFY
 import os
 from dataclasses import dataclass, fields
 
+from orderdesk.core import gunicorn_conf
+
 FULL = {
     "fault_orders": 100,  # orders per fault kind
     "mix_orders": 500,  # orders under a random mix of faults
@@ -13,7 +15,7 @@ FULL = {
     "load_users": 30,
     "idle_minutes": 1,  # SESSION_IDLE_MINUTES of the idle-expiry probe
     "a11y": 1,  # 0 skips the browser check (reported as not run, i.e. FAIL)
-    "web_threads": 4,  # gunicorn --threads, as in the Dockerfile
+    "web_threads": gunicorn_conf.threads,  # gunicorn --threads, as in the Dockerfile
 }
 CI = {
     "fault_orders": 6,
@@ -24,7 +26,7 @@ CI = {
     "load_users": 30,
     "idle_minutes": 1,
     "a11y": 1,
-    "web_threads": 4,
+    "web_threads": gunicorn_conf.threads,
 }
 
 

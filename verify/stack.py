@@ -19,6 +19,8 @@ import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from orderdesk.core import gunicorn_conf
+
 ROOT = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
 MANAGE = str(ROOT / "manage.py")
@@ -164,7 +166,7 @@ class Stack:
     # waiting on Impilo must not also be the threads Impilo needs to answer.
     impilo_port: int = field(default_factory=free_port)
     impilo: Process | None = None
-    web_threads: int = 4
+    web_threads: int = gunicorn_conf.threads
     overrides: dict[str, str] = field(default_factory=dict)
     web: Process | None = None
     workers: list[Process] = field(default_factory=list)
@@ -251,18 +253,21 @@ class Stack:
     def start_web(self) -> None:
         if self.impilo is None or not self.impilo.alive():
             self.impilo = self._gunicorn("impilo", self.impilo_port, workers=2, threads=8)
-        self.web = self._gunicorn("gunicorn", self.port, workers=3, threads=self.web_threads)
+        self.web = self._gunicorn("gunicorn", self.port, threads=self.web_threads)
 
-    def _gunicorn(self, name: str, port: int, *, workers: int, threads: int) -> Process:
+    def _gunicorn(
+        self, name: str, port: int, *, threads: int, workers: int | None = None
+    ) -> Process:
         log = self.folder / f"{name}.log"
         access = self.folder / ("access.log" if name == "gunicorn" else f"{name}-access.log")
         self.log_paths += [p for p in (log, access) if p not in self.log_paths]
-        # The Dockerfile's command, plus an access log (status codes count 500 pages) that
-        # leaves out query strings, as a production proxy log would not.
+        # The Dockerfile's command (its settings: core/gunicorn_conf.py, whose access-log
+        # format leaves out query strings), plus an access log: status codes count 500 pages.
         command = [PYTHON, "-m", "gunicorn", "orderdesk.wsgi", "--chdir", str(ROOT)]
-        command += ["--bind", f"127.0.0.1:{port}", "--workers", str(workers)]
-        command += ["--threads", str(threads), "--timeout", "60", "--access-logfile", str(access)]
-        command += ["--access-logformat", '%(h)s "%(m)s %(U)s" %(s)s %(M)sms']
+        command += ["--config", "python:orderdesk.core.gunicorn_conf"]
+        command += ["--bind", f"127.0.0.1:{port}", "--threads", str(threads)]
+        command += ["--workers", str(workers)] if workers else []
+        command += ["--access-logfile", str(access)]
         handle = log.open("ab")
         popen = subprocess.Popen(  # noqa: S603
             command, env=self.env(), cwd=ROOT, stdout=handle, stderr=subprocess.STDOUT

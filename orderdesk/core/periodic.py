@@ -5,13 +5,14 @@ directly. Several workers may call the same job at once: every job is written to
 under that (conditional updates), so no lock is needed.
 """
 
+import contextlib
 import logging
 import threading
 import time
 from collections.abc import Callable
 
 from django.conf import settings
-from django.db import close_old_connections
+from django.db import DatabaseError, close_old_connections
 from django.utils.module_loading import import_string
 
 logger = logging.getLogger(__name__)
@@ -35,5 +36,12 @@ def run_forever(stop: threading.Event, tick: float = 1.0) -> None:
             except Exception:
                 logger.exception("periodic job %s failed", path)
             finally:
-                close_old_connections()
+                _drop_broken_connections()
         stop.wait(tick)
+
+
+def _drop_broken_connections() -> None:
+    # During a database outage closing the broken connection may fail as well: the thread
+    # must go on, and connect afresh once the database is back.
+    with contextlib.suppress(DatabaseError):
+        close_old_connections()

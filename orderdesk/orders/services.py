@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -38,14 +38,20 @@ class OrderInput:
 def order_create(*, actor: User, data: OrderInput, form_token: uuid.UUID, submit: bool) -> Order:
     """Save a new order (as a draft, or queued for sending) exactly once per form token.
 
-    A double click, a browser retry or back-and-resubmit all carry the same token: the
-    unique constraint lets one of them create the order and the others find it.
+    A double click, a browser retry or back-and-resubmit all carry the same token: the first
+    creates the order, the others find it. They wait for each other rather than race into
+    the unique constraint: a failed INSERT would be written, patient name and all, to
+    PostgreSQL's server log.
     """
     existing = Order.objects.filter(form_token=form_token).first()
     if existing is not None:
         return existing
     try:
         with transaction.atomic():
+            _wait_for_twins(form_token)
+            existing = Order.objects.filter(form_token=form_token).first()
+            if existing is not None:
+                return existing
             order = Order(created_by=actor, form_token=form_token, state=State.DRAFT)
             _apply(order, data)
             order.save()
@@ -56,10 +62,29 @@ def order_create(*, actor: User, data: OrderInput, form_token: uuid.UUID, submit
             if submit:
                 _queue(order, actor=actor, reason="Submitted by coordinator")
     except IntegrityError:
-        # Lost the race against a twin request with the same token: show the winner's order.
+        # Not reached while the twins wait for each other above; kept so that a database
+        # set up without that guarantee still shows a twin the winner's order, not a 500.
         return Order.objects.get(form_token=form_token)
     order.refresh_from_db()
     return order
+
+
+FORM_TOKEN_LOCKS = 0x4F44  # "OD": the advisory lock namespace of form tokens
+
+
+def _wait_for_twins(form_token: uuid.UUID) -> None:
+    """Hold, until this transaction ends, a lock every submission of this token takes.
+
+    PostgreSQL: an advisory lock on the token (two tokens sharing the key only wait for
+    each other). SQLite takes its write lock at BEGIN (transaction_mode IMMEDIATE), which
+    already puts every writing transaction in a line. Either way the check for an existing
+    order that follows sees the twin's committed order.
+    """
+    if connection.vendor != "postgresql":
+        return
+    key = int.from_bytes(form_token.bytes[:4], "big", signed=True)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [FORM_TOKEN_LOCKS, key])
 
 
 CONTENT_FIELDS = (

@@ -1,16 +1,23 @@
 """`make run`'s last step: the web server and the worker side by side, and Ctrl-C stops both."""
 
+import contextlib
 import os
+import re
 import signal
 import socket
 import subprocess
 import sys
 import time
+import urllib.error
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import urlencode
 
 import pytest
 from django.conf import settings
+
+PLANTED_NAME = "Quintessa Marlowe-Pym"
 
 
 def free_port() -> int:
@@ -119,3 +126,25 @@ def test_stopping_serve_stops_the_web_server_and_the_worker(serve, how: str) -> 
     # One signal each: the worker finishes its current task instead of abandoning it.
     assert "shutting down gracefully" in log.read_text()
     assert "terminating current task" not in log.read_text()
+
+
+def test_the_access_log_has_paths_but_no_query_strings_or_referrers(serve) -> None:
+    # Patient search is /orders/new/patients/?q=<name>: a query string in a log is a
+    # patient name in a log. The referrer of a page after a search carries it too.
+    _, log, _ = serve
+    port = re.search(rb"Listening at: http://127\.0\.0\.1:(\d+)", log.read_bytes())
+    assert port, log.read_text()
+    base = f"http://127.0.0.1:{port.group(1).decode()}"
+    query = "?" + urlencode({"q": PLANTED_NAME})
+    for path in ("/orders/new/patients/", "/no-such-page/"):
+        request = urllib.request.Request(
+            base + path + query, headers={"Referer": f"{base}/orders/{query}"}
+        )
+        with contextlib.suppress(urllib.error.HTTPError):  # the 404, and login's answer
+            urllib.request.urlopen(request, timeout=10).close()
+    assert wait_for(lambda: b'"GET /no-such-page/" 404' in log.read_bytes(), 10), log.read_text()
+    text = log.read_text()
+    assert re.search(r'"GET /orders/new/patients/" 302 \d+ms', text), text
+    assert "Not Found: /no-such-page/" in text  # Django's own line: the path only
+    for leak in (PLANTED_NAME, "Quintessa", urlencode({"q": PLANTED_NAME})):
+        assert leak not in text

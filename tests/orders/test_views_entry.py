@@ -196,3 +196,41 @@ def test_twenty_parallel_submissions_of_one_form_create_one_order(coordinator) -
     assert len(locations) == 20
     assert len(set(locations)) == 1
     assert DBTaskResult.objects.count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_twin_submissions_of_one_form_make_no_statement_fail_at_the_database(
+    coordinator,
+) -> None:
+    """A statement that fails is written to PostgreSQL's server log with its values: a
+    duplicate order INSERT would put the patient's name there. The twins must not try it."""
+    catalog()
+    data = order_post(form_token=str(uuid.uuid4()))
+    barrier = threading.Barrier(20)
+    failed: list[str] = []
+
+    def record_failures(execute, sql, params, many, context):
+        try:
+            return execute(sql, params, many, context)
+        except Exception:
+            failed.append(f"{sql} {params}")
+            raise
+
+    def submit() -> None:
+        client = Client()
+        client.force_login(coordinator)
+        barrier.wait()
+        try:
+            with connection.execute_wrapper(record_failures):
+                assert client.post(NEW, data).status_code == 302
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=submit) for _ in range(20)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert Order.objects.count() == 1
+    assert Order.objects.get().patient_name == "Maria Lopez"
+    assert failed == []

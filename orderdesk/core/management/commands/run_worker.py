@@ -9,6 +9,7 @@ from django.core.management.base import BaseCommand
 from django_tasks_db.management.commands.db_worker import Worker
 
 from orderdesk.core import periodic
+from orderdesk.core.worker_loop import run_through_outages
 
 
 class Command(BaseCommand):
@@ -34,6 +35,6 @@ class Command(BaseCommand):
         )
         worker.configure_signals()
         try:
-            worker.run()
+            run_through_outages(worker)
         finally:
             stop.set()

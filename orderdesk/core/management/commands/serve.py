@@ -11,6 +11,8 @@ from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 
+GUNICORN_CONFIG = "python:orderdesk.core.gunicorn_conf"
+
 
 def _stop(signum: int, frame: object) -> None:
     raise KeyboardInterrupt
@@ -47,26 +49,24 @@ class Command(BaseCommand):
             signal.signal(stop_signal, _stop)
         python = sys.executable
         manage = str(settings.BASE_DIR / "manage.py")
-        # Threads, not one sync worker: orderdesk calls the sandbox it serves itself.
+        # Workers, threads and a log format without query strings: core/gunicorn_conf.py.
+        # Threads also matter here because orderdesk calls the sandbox it serves itself.
         web = subprocess.Popen(  # noqa: S603
             [
                 python,
                 "-m",
                 "gunicorn",
                 "orderdesk.wsgi",
+                "--config",
+                GUNICORN_CONFIG,
                 "--chdir",
                 str(settings.BASE_DIR),
                 "--bind",
                 f"127.0.0.1:{port}",
-                "--workers",
-                "2",
-                "--threads",
-                "8",
-                "--timeout",
-                "60",
                 "--access-logfile",
                 "-",
             ],
+            cwd=settings.BASE_DIR,  # gunicorn imports its --config before it applies --chdir
             process_group=0,
         )
         processes = {"web": web}
