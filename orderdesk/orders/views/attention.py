@@ -56,4 +56,5 @@ def _cursor(value: str) -> tuple[datetime, int] | None:
 @role_required(roles.WORK_QUEUE)
 @require_GET
 def attention_badge(request: AuthedHttpRequest) -> HttpResponse:
-    return render(request, "includes/_attention_badge.html", {"attention_count": attention.count()})
+    label = attention.badge_label(attention.count())
+    return render(request, "includes/_attention_badge.html", {"attention_count": label})
