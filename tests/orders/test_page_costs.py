@@ -111,3 +111,13 @@ def test_the_orders_page_shows_capped_counts(coordinator, coordinator_client, mo
     cache.clear()
     html = coordinator_client.get("/orders/").content.decode()
     assert '<span class="badge text-bg-light">2+</span>' in html
+
+
+def test_a_page_reads_the_users_role_once(support_client) -> None:
+    with CaptureQueriesContext(connection) as captured:
+        html = support_client.get("/orders/").content.decode()
+    assert "(support)" in html
+    role_queries = [
+        q["sql"] for q in captured.captured_queries if '"auth_group"."name"' in q["sql"]
+    ]
+    assert len(role_queries) == 1
