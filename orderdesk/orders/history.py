@@ -10,6 +10,7 @@ import binascii
 import hashlib
 import json
 import re
+from collections import Counter
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
@@ -247,9 +248,33 @@ def after_cursor(sort: str, values: list[Any]) -> Q:
     return after
 
 
-def page_of_orders(data: dict[str, Any]) -> tuple[list[Order], str]:
-    """One page, and the cursor of the next page ("" if this is the last)."""
+# A text search matching at most this many orders is read once, as (id, state) pairs, for
+# both the page and the counts: the trigram lookup is most of a search's cost.
+SMALL_SEARCH = 500
+
+
+def text_matches(data: dict[str, Any]) -> list[tuple[int, str]] | None:
+    """Every order a text search matches under the other filters (any state), as (id,
+    state), or None when it is no text search or matches more than SMALL_SEARCH."""
+    if not data.get("q") or data["search"][0] != "text":
+        return None
+    found = list(
+        filter_orders(data, by_state=False)
+        .order_by()
+        .values_list("id", "state")[: SMALL_SEARCH + 1]
+    )
+    return found if len(found) <= SMALL_SEARCH else None
+
+
+def page_of_orders(
+    data: dict[str, Any], matches: list[tuple[int, str]] | None = None
+) -> tuple[list[Order], str]:
+    """One page, and the cursor of the next page ("" if this is the last); among
+    `matches` (text_matches()) only, when given: found by id, not searched again."""
     orders = sorted_orders(data).select_related("created_by").only(*LIST_COLUMNS)
+    if matches is not None:
+        state = data.get("state")
+        orders = orders.filter(pk__in=[pk for pk, s in matches if not state or s == state])
     if data.get("cursor"):
         orders = orders.filter(after_cursor(data["sort"], data["cursor"]))
     rows = list(orders[: PAGE_SIZE + 1])
@@ -265,15 +290,21 @@ COUNTS_CACHE_SECONDS = 20
 COUNT_CAP = 10_000
 
 
-def state_counts(data: dict[str, Any]) -> list[tuple[str, str, str]]:
-    """(state, label, how many in words) for every state, under the other filters.
+def state_counts(
+    data: dict[str, Any], matches: list[tuple[int, str]] | None = None
+) -> list[tuple[str, str, str]]:
+    """(state, label, how many in words) for every state, under the other filters
+    (counted from `matches` when given: text_matches() holds them all).
 
     Cached briefly per filter, so paging and refreshing do not count again.
     """
     filters = {k: v for k, v in sorted(data.items()) if k not in ("cursor", "sort") and v}
     key = "order-state-counts:" + hashlib.sha256(repr(filters).encode()).hexdigest()
     found = cache.get(key)
-    if found is None:
+    if found is None and matches is not None:
+        found = dict(Counter(state for _, state in matches))
+        cache.set(key, found, COUNTS_CACHE_SECONDS)
+    elif found is None:
         found = _count_by_state(filter_orders(data, by_state=False).order_by())
         cache.set(key, found, COUNTS_CACHE_SECONDS)
     return [(value, label, count_in_words(found.get(value, 0))) for value, label in State.choices]

@@ -1,5 +1,6 @@
 """What the busy pages count, and when: the queue's filter, the capped counts, the lazy badge."""
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -121,3 +122,31 @@ def test_a_page_reads_the_users_role_once(support_client) -> None:
         q["sql"] for q in captured.captured_queries if '"auth_group"."name"' in q["sql"]
     ]
     assert len(role_queries) == 1
+
+
+@pytest.mark.parametrize("small_search", [500, 2])
+def test_a_text_search_lists_and_counts_the_same_either_way(
+    coordinator, coordinator_client, monkeypatch, small_search
+) -> None:
+    # 500: read once as (id, state) pairs for page and counts; 2: too many, searched twice.
+    monkeypatch.setattr(history, "SMALL_SEARCH", small_search)
+    wei = [make_order(coordinator, State.FAILED, patient_name="Wei Chen") for _ in range(2)]
+    wei.append(make_order(coordinator, State.SUBMITTED, patient_name="Wei Chen"))
+    make_order(coordinator, State.FAILED, patient_name="Maria Lopez")
+    cache.clear()
+    html = coordinator_client.get("/orders/?q=wei&state=failed").content.decode()
+    assert [o.reference in html for o in wei] == [True, True, False]
+    assert "Maria Lopez" not in html
+    counts = dict(re.findall(r'data-state="(\w+)"[^>]*>[^<]*<span class="badge[^"]*">(\d+)<', html))
+    assert (counts["failed"], counts["submitted"], counts["draft"]) == ("2", "1", "0")
+
+
+def test_a_small_text_search_asks_the_text_indexes_once(coordinator, coordinator_client) -> None:
+    make_order(coordinator, State.FAILED, patient_name="Wei Chen")
+    cache.clear()
+    with CaptureQueriesContext(connection) as captured:
+        coordinator_client.get("/orders/?q=wei")
+    searching = [q for q in order_queries(captured) if "LIKE" in q.upper()]
+    # The page's query keeps the search's conditions but finds its rows by id.
+    assert len([q for q in searching if '"orders_order"."id" IN (' not in q]) == 1
+    assert len(searching) == 2

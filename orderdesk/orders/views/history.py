@@ -30,7 +30,8 @@ COLUMNS = [
 def order_list(request: AuthedHttpRequest) -> HttpResponse:
     form = HistoryFilterForm(request.GET)
     data = form.valid_data()
-    orders, next_cursor = history.page_of_orders(data)
+    matches = history.text_matches(data)
+    orders, next_cursor = history.page_of_orders(data, matches)
     link = order_link()
     context: dict[str, Any] = {
         "form": form,
@@ -41,7 +42,7 @@ def order_list(request: AuthedHttpRequest) -> HttpResponse:
         ],
         "counts": [
             (value, label, n, history.query_string(data, state=value))
-            for value, label, n in history.state_counts(data)
+            for value, label, n in history.state_counts(data, matches)
         ],
         "all_states_query": history.query_string(data, state=None),
         "active_state": data.get("state") or "",
