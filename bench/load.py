@@ -123,9 +123,31 @@ def _drop_indexes(cursor: Any, model: type[models.Model]) -> list[str]:
             [table],
         )
     found = cursor.fetchall()
+    remake = [sql for _, sql in found]
+    if connection.vendor == "postgresql":
+        remake += _statistics_targets(cursor, [name for name, _ in found])
     for name, _ in found:
         cursor.execute(f"DROP INDEX {connection.ops.quote_name(name)}")
-    return [sql for _, sql in found]
+    return remake
+
+
+def _statistics_targets(cursor: Any, indexes: list[str]) -> list[str]:
+    """A migration's SET STATISTICS on an index column (pg_get_indexdef leaves it out)."""
+    if not indexes:
+        return []
+    cursor.execute(
+        """
+        SELECT c.relname, a.attnum, a.attstattarget FROM pg_attribute a
+        JOIN pg_class c ON c.oid = a.attrelid
+        WHERE c.relname = ANY(%s) AND a.attnum > 0 AND a.attstattarget > 0
+        """,
+        [indexes],
+    )
+    quote = connection.ops.quote_name
+    return [
+        f"ALTER INDEX {quote(name)} ALTER COLUMN {number} SET STATISTICS {target}"
+        for name, number, target in cursor.fetchall()
+    ]
 
 
 def reset_sequences(all_models: Sequence[type[models.Model]]) -> None:

@@ -1,6 +1,7 @@
 from django.conf import settings
 from django.http import HttpRequest
 from django.urls import reverse
+from django.utils.functional import SimpleLazyObject
 
 from orderdesk.accounts import roles
 
@@ -22,14 +23,17 @@ def navigation(request: HttpRequest) -> dict[str, object]:
         ("Needs attention", reverse("orders:attention"), roles.WORK_QUEUE),
         ("Audit log", reverse("audit:list"), roles.VIEW_AUDIT),
     ]
-    banners, attention_count = [], 0
+    banners: list[dict[str, str]] = []
+    attention_count: object = ""
     if user.has_perm(roles.WORK_QUEUE):
         from orderdesk.orders import attention
         from orderdesk.orders.gate import banner_text
 
         if text := banner_text():
             banners.append({"level": "danger", "text": text})
-        attention_count = attention.count()
+        # Counted only if a template shows the badge: redirects, downloads and htmx
+        # fragments do not pay for it, nor does the badge view (it counts for itself).
+        attention_count = SimpleLazyObject(lambda: attention.badge_label(attention.count()))
     return {
         "sandbox_enabled": settings.IMPILO_SANDBOX_ENABLED,
         "banners": banners,

@@ -4,9 +4,19 @@ from typing import Any
 
 from django import forms
 
+from orderdesk.core.widgets import make_lean
+
 
 class FilterForm(forms.Form):
-    """A GET filter form whose bad fields are reported and left out, never a 500."""
+    """A GET filter form whose bad fields are reported and left out, never a 500.
+
+    Its widgets render in Python (core/widgets.py): the filter bar is on every list page.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for field in self.fields.values():
+            make_lean(field.widget)
 
     def valid_data(self) -> dict[str, Any]:
         """The filters that parsed; each bad one is marked invalid for the person to see."""

@@ -10,12 +10,14 @@ import binascii
 import hashlib
 import json
 import re
+from collections import Counter
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from django import forms
 from django.core.cache import cache
-from django.db.models import Count, Q, QuerySet, TextField
+from django.db import connection
+from django.db.models import Q, QuerySet, TextField
 from django.db.models.functions import Cast
 from django.db.models.lookups import IContains
 from django.http import QueryDict
@@ -246,9 +248,33 @@ def after_cursor(sort: str, values: list[Any]) -> Q:
     return after
 
 
-def page_of_orders(data: dict[str, Any]) -> tuple[list[Order], str]:
-    """One page, and the cursor of the next page ("" if this is the last)."""
+# A text search matching at most this many orders is read once, as (id, state) pairs, for
+# both the page and the counts: the trigram lookup is most of a search's cost.
+SMALL_SEARCH = 500
+
+
+def text_matches(data: dict[str, Any]) -> list[tuple[int, str]] | None:
+    """Every order a text search matches under the other filters (any state), as (id,
+    state), or None when it is no text search or matches more than SMALL_SEARCH."""
+    if not data.get("q") or data["search"][0] != "text":
+        return None
+    found = list(
+        filter_orders(data, by_state=False)
+        .order_by()
+        .values_list("id", "state")[: SMALL_SEARCH + 1]
+    )
+    return found if len(found) <= SMALL_SEARCH else None
+
+
+def page_of_orders(
+    data: dict[str, Any], matches: list[tuple[int, str]] | None = None
+) -> tuple[list[Order], str]:
+    """One page, and the cursor of the next page ("" if this is the last); among
+    `matches` (text_matches()) only, when given: found by id, not searched again."""
     orders = sorted_orders(data).select_related("created_by").only(*LIST_COLUMNS)
+    if matches is not None:
+        state = data.get("state")
+        orders = orders.filter(pk__in=[pk for pk, s in matches if not state or s == state])
     if data.get("cursor"):
         orders = orders.filter(after_cursor(data["sort"], data["cursor"]))
     rows = list(orders[: PAGE_SIZE + 1])
@@ -259,23 +285,65 @@ def page_of_orders(data: dict[str, Any]) -> tuple[list[Order], str]:
 
 
 COUNTS_CACHE_SECONDS = 20
+# Each state is counted up to this many; past it the page says "10,000+". A person
+# choosing a filter needs to know "a lot", and counting exactly grows with the data.
+COUNT_CAP = 10_000
 
 
-def state_counts(data: dict[str, Any]) -> list[tuple[str, str, int]]:
-    """(state, label, how many) for every state, under the other filters.
+def state_counts(
+    data: dict[str, Any], matches: list[tuple[int, str]] | None = None
+) -> list[tuple[str, str, str]]:
+    """(state, label, how many in words) for every state, under the other filters
+    (counted from `matches` when given: text_matches() holds them all).
 
-    A grouped count over a million orders costs a few hundred milliseconds: it is cached
-    briefly per filter, so paging and refreshing do not pay it on every page.
+    Cached briefly per filter, so paging and refreshing do not count again.
     """
     filters = {k: v for k, v in sorted(data.items()) if k not in ("cursor", "sort") and v}
     key = "order-state-counts:" + hashlib.sha256(repr(filters).encode()).hexdigest()
-    grouped = cache.get(key)
-    if grouped is None:
-        # COUNT(*), not COUNT(id): PostgreSQL can then answer from the state index alone.
-        rows = filter_orders(data, by_state=False).order_by().values("state")
-        grouped = {row["state"]: row["n"] for row in rows.annotate(n=Count("*"))}
-        cache.set(key, grouped, COUNTS_CACHE_SECONDS)
-    return [(value, label, grouped.get(value, 0)) for value, label in State.choices]
+    found = cache.get(key)
+    if found is None and matches is not None:
+        found = dict(Counter(state for _, state in matches))
+        cache.set(key, found, COUNTS_CACHE_SECONDS)
+    elif found is None:
+        found = _count_by_state(filter_orders(data, by_state=False).order_by())
+        cache.set(key, found, COUNTS_CACHE_SECONDS)
+    return [(value, label, count_in_words(found.get(value, 0))) for value, label in State.choices]
+
+
+def count_in_words(found: int) -> str:
+    return f"{COUNT_CAP:,}+" if found > COUNT_CAP else str(found)
+
+
+def _count_by_state(orders: QuerySet[Order]) -> dict[str, int]:
+    """{state: count}, each count exact up to COUNT_CAP and COUNT_CAP + 1 beyond it.
+
+    First one grouped count over at most COUNT_CAP + 1 matching rows: when fewer match
+    (a search, a narrow filter) that is every count, exactly, in one pass. Otherwise each
+    state is counted on its own index range and stops at the cap, so the cost stays flat
+    however many orders there are.
+    """
+    # Django compiled `sql` (values are parameters); wrapped to count a bounded sample.
+    sql, params = orders.values("state")[: COUNT_CAP + 1].query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT few.state, COUNT(*) FROM ({sql}) AS few GROUP BY few.state",  # noqa: S608
+            params,
+        )
+        grouped = dict(cursor.fetchall())
+    if sum(grouped.values()) <= COUNT_CAP:
+        return grouped
+    parts: list[str] = []
+    capped_params: list[Any] = []
+    for value in State.values:
+        capped = orders.filter(state=value).values("pk")[: COUNT_CAP + 1]
+        sql, part_params = capped.query.sql_with_params()
+        # Django compiled `sql`; every value in it is a parameter.
+        parts.append(f"(SELECT COUNT(*) FROM ({sql}) AS capped)")  # noqa: S608
+        capped_params.extend(part_params)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT " + ", ".join(parts), capped_params)
+        counts = cursor.fetchone()
+    return dict(zip(State.values, counts, strict=True))
 
 
 # --- Cursor and links ----------------------------------------------------------------------

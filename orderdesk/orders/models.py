@@ -93,6 +93,13 @@ class Order(models.Model):
             models.Index(fields=["patient_impilo_id"], name="order_patient_idx"),
             models.Index(fields=["site_impilo_id"], name="order_site_idx"),
             models.Index(fields=["state", "state_changed_at"], name="order_attention_idx"),
+            # The needs-attention queue in its own order (attention.queue()), holding only
+            # the few orders it can show: the first page is the index's first rows.
+            models.Index(
+                fields=["state_changed_at", "id"],
+                condition=models.Q(state__in=[*ATTENTION_STATES, State.RETRY_WAIT]),
+                name="order_attention_queue_idx",
+            ),
         ]
 
     def __str__(self) -> str:

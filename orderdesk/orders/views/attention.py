@@ -10,6 +10,7 @@ from django.views.decorators.http import require_GET
 
 from orderdesk.accounts import roles
 from orderdesk.accounts.roles import role_required
+from orderdesk.core.links import order_link
 from orderdesk.http import AuthedHttpRequest
 from orderdesk.orders import attention
 
@@ -30,7 +31,11 @@ def attention_list(request: AuthedHttpRequest) -> HttpResponse:
         at, pk = after
         orders = orders.filter(Q(state_changed_at__gt=at) | Q(state_changed_at=at, id__gt=pk))
     page = list(orders.select_related("created_by")[: attention.PAGE_SIZE + 1])
-    rows = [(order, attention.reason_in_words(order)) for order in page[: attention.PAGE_SIZE]]
+    link = order_link()
+    rows = [
+        (order, attention.reason_in_words(order), link(order.reference))
+        for order in page[: attention.PAGE_SIZE]
+    ]
     last = page[attention.PAGE_SIZE - 1] if len(page) > attention.PAGE_SIZE else None
     context = {
         "rows": rows,
@@ -56,4 +61,5 @@ def _cursor(value: str) -> tuple[datetime, int] | None:
 @role_required(roles.WORK_QUEUE)
 @require_GET
 def attention_badge(request: AuthedHttpRequest) -> HttpResponse:
-    return render(request, "includes/_attention_badge.html", {"attention_count": attention.count()})
+    label = attention.badge_label(attention.count())
+    return render(request, "includes/_attention_badge.html", {"attention_count": label})

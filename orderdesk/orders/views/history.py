@@ -10,6 +10,7 @@ from django.views.decorators.http import require_GET
 
 from orderdesk.accounts import roles
 from orderdesk.accounts.roles import role_required
+from orderdesk.core.links import order_link
 from orderdesk.http import AuthedHttpRequest
 from orderdesk.orders import chart, export, history, sync
 from orderdesk.orders.history import HistoryFilterForm
@@ -29,14 +30,19 @@ COLUMNS = [
 def order_list(request: AuthedHttpRequest) -> HttpResponse:
     form = HistoryFilterForm(request.GET)
     data = form.valid_data()
-    orders, next_cursor = history.page_of_orders(data)
+    matches = history.text_matches(data)
+    orders, next_cursor = history.page_of_orders(data, matches)
+    link = order_link()
     context: dict[str, Any] = {
         "form": form,
         "problems": form.problems(),
-        "rows": [(order, sync.status_label(order.impilo_status)) for order in orders],
+        "rows": [
+            (order, sync.status_label(order.impilo_status), link(order.reference))
+            for order in orders
+        ],
         "counts": [
             (value, label, n, history.query_string(data, state=value))
-            for value, label, n in history.state_counts(data)
+            for value, label, n in history.state_counts(data, matches)
         ],
         "all_states_query": history.query_string(data, state=None),
         "active_state": data.get("state") or "",
