@@ -7,11 +7,10 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
-from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from orderdesk.sandbox.api import MAX_ID, ApiError
+from orderdesk.sandbox.api import MAX_ID, ApiError, sandbox_transaction
 from orderdesk.sandbox.models import (
     ExternalOrderId,
     Item,
@@ -59,7 +58,7 @@ class Draft:
 
 def create_order(body: object) -> Order:
     draft = validate(body)
-    with transaction.atomic():
+    with sandbox_transaction():
         _take_stock(draft)
         order = Order.objects.create(
             created_at=timezone.now(),
