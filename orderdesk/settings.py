@@ -201,9 +201,6 @@ else:
                 "transaction_mode": "IMMEDIATE",
                 "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
             },
-            # Kept, as for PostgreSQL: opening one (and its PRAGMAs) per request or per
-            # worker task cost the pipeline as much CPU as an order's own queries.
-            "CONN_MAX_AGE": 60,
             # A file, not :memory:, so live-server, worker threads and subprocesses share it.
             # One file per test process: parallel runs must never share a test database.
             "TEST": {"NAME": str(Path(tempfile.gettempdir()) / f"orderdesk-test-{os.getpid()}.db")},

@@ -23,18 +23,3 @@ def test_postgresql_connections_are_health_checked_before_reuse() -> None:
         check=True,
     )
     assert result.stdout.strip() == "True"
-
-
-def test_sqlite_connections_are_kept_between_requests_and_tasks() -> None:
-    code = (
-        "import django; from django.conf import settings; django.setup();"
-        "print(settings.DATABASES['default']['CONN_MAX_AGE'])"
-    )
-    result = subprocess.run(
-        [sys.executable, "-c", code],
-        env={"DJANGO_SETTINGS_MODULE": "orderdesk.settings", "PATH": "/usr/bin:/bin"},
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    assert int(result.stdout.strip()) > 0
