@@ -40,9 +40,11 @@ lock: $(VENV)/.installed
 
 # Benchmarks (not part of `make test`): `make bench SIZES=10000` measures only the sizes
 # named; DATABASE_URL=postgres://… runs them on PostgreSQL, in a database named `bench`.
+# FIGURES=pipeline (or pages, export, weight, comma-separated) measures only those.
 SIZES ?= 10000,100000,1000000
+FIGURES ?= pages,export,weight,pipeline
 bench: $(VENV)/.installed
-	$(PY) bench/run.py --sizes $(SIZES)
+	$(PY) bench/run.py --sizes $(SIZES) --figures $(FIGURES)
 
 # The verification battery of issue 8 against a live stack (gunicorn, worker, sandbox):
 # full sizes by default; VERIFY_SCALE=ci for the CI-sized run; DATABASE_URL=… for PostgreSQL.

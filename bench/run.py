@@ -1,6 +1,7 @@
 """`make bench`: for each size, build a fresh dataset, serve it with gunicorn, measure it.
 
     .venv/bin/python bench/run.py --sizes 10000,100000
+    .venv/bin/python bench/run.py --sizes 10000 --figures pipeline
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/x .venv/bin/python bench/run.py
 
 Without DATABASE_URL the data lives in a SQLite file in /tmp; with it, in a database named
@@ -18,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
+FIGURES = ("pages", "export", "weight", "pipeline")
 TMP = Path(tempfile.gettempdir())
 
 
@@ -29,10 +31,19 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--patients", type=int, default=100_000, help="sandbox patients")
     parser.add_argument("--pipeline-orders", type=int, default=300)
     parser.add_argument("--export-runs", type=int, default=3)
-    parser.add_argument("--out", default=str(ROOT / "bench" / "results" / "latest.json"))
+    parser.add_argument(
+        "--out",
+        help="default bench/results/latest.json (all figures) or "
+        "latest-<figures>.json (some), so a partial run keeps the full one",
+    )
     parser.add_argument("--sqlite-path", default=str(TMP / "orderdesk-bench.sqlite3"))
     parser.add_argument("--static-root", default=str(TMP / "orderdesk-bench-static"))
     parser.add_argument("--log-dir", default=str(TMP / "orderdesk-bench-logs"))
+    parser.add_argument(
+        "--figures",
+        default=",".join(FIGURES),
+        help=f"which to measure, comma-separated: {', '.join(FIGURES)} (default: all)",
+    )
     parser.add_argument("--pg-name", default="bench", help="PostgreSQL database to (re)create")
     parser.add_argument(
         "--reuse-data",
@@ -46,6 +57,13 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
         parser.error("--sizes takes whole numbers, e.g. 10000,100000")
     if not args.sizes or min(args.sizes) < 20:
         parser.error("--sizes needs at least 20 orders per size")
+    args.figures = [name for name in args.figures.split(",") if name]
+    unknown = sorted(set(args.figures) - set(FIGURES))
+    if unknown or not args.figures:
+        parser.error(f"--figures takes some of {', '.join(FIGURES)}; not {', '.join(unknown)}")
+    if args.out is None:
+        some = "" if set(args.figures) == set(FIGURES) else "-" + "-".join(args.figures)
+        args.out = str(ROOT / "bench" / "results" / f"latest{some}.json")
     if args.reuse_data and len(args.sizes) > 1:
         parser.error("--reuse-data measures one size: the database holds one dataset")
     return args
@@ -82,6 +100,7 @@ def main(argv: list[str] | None = None) -> int:
             "gunicorn": "2 workers × 4 threads (gthread), DEBUG off, loopback HTTP",
             "sandbox_patients": args.patients,
             "pipeline_orders": args.pipeline_orders,
+            "figures": args.figures,
         },
         "datasets": {},
         "figures": {},
@@ -140,10 +159,15 @@ def measure_size(
         call_command("sync_catalog", stdout=io.StringIO())
         client = Client(server.base_url)
         client.login(data.BENCH_USER, data.BENCH_PASSWORD)
-        found = figures.measure_pages(client, server, dataset, args.warmup, args.requests)
-        found["export"] = figures.measure_export(client, server, size, args.export_runs)
-        found["weight"] = figures.measure_weight(client)
-        found["pipeline"] = pipeline.measure_pipeline(server, args.pipeline_orders)
+        found: dict[str, Any] = {}
+        if "pages" in args.figures:
+            found |= figures.measure_pages(client, server, dataset, args.warmup, args.requests)
+        if "export" in args.figures:
+            found["export"] = figures.measure_export(client, server, size, args.export_runs)
+        if "weight" in args.figures:
+            found["weight"] = figures.measure_weight(client)
+        if "pipeline" in args.figures:
+            found["pipeline"] = pipeline.measure_pipeline(server, args.pipeline_orders)
     finally:
         server.stop()
         connections.close_all()

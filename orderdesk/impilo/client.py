@@ -8,9 +8,14 @@ Usage:
     page = client.search_patients(name="Lopez")
 
 Never call these inside transaction.atomic(): the session refuses (see session.py).
+
+Each thread keeps one ImpiloSession (thread_session()), so a worker draining a backlog
+reuses its kept-alive connection instead of opening one per order.
 """
 
 import json
+import threading
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
@@ -24,6 +29,39 @@ from orderdesk.impilo.types import JSON, ImpiloOrder, Kit, Page, Patient, as_int
 
 MAX_PAGE_SIZE = 250  # API.md §3.1
 Params = list[tuple[str, str]]
+# A kept-alive connection is reused only this soon after the thread's last call. A server
+# closes idle ones (gunicorn after 2 s, load balancers after a minute or so); had it done so
+# just as we sent on it, a POST would be lost in a way we must treat as ambiguous.
+IDLE_SECONDS = 1.0
+
+
+class _ThreadSession(threading.local):
+    session: ImpiloSession | None = None
+    last_used = 0.0
+
+
+_local = _ThreadSession()
+
+
+def thread_session() -> ImpiloSession:
+    """This thread's session, with no cookies from an earlier client: each client starts
+    as it would with a session of its own."""
+    if _local.session is None:
+        _local.session = ImpiloSession()
+    _local.session.cookies.clear()
+    return _local.session
+
+
+def _drop_idle_connections(session: ImpiloSession) -> None:
+    if time.monotonic() - _local.last_used > IDLE_SECONDS:
+        session.close()  # closes the pooled connections; the session stays usable
+
+
+def close_thread_session() -> None:
+    """Close this thread's connections; the next client starts a new session."""
+    if _local.session is not None:
+        _local.session.close()
+        _local.session = None
 
 
 @dataclass(frozen=True)
@@ -78,7 +116,7 @@ class ImpiloClient:
         self.order = order
         self.attempt = attempt
         self.base_url = (base_url or settings.IMPILO_BASE_URL).rstrip("/")
-        self.session = ImpiloSession()
+        self.session = thread_session()
 
     def __enter__(self) -> "ImpiloClient":
         return self
@@ -87,7 +125,7 @@ class ImpiloClient:
         self.close()
 
     def close(self) -> None:
-        self.session.close()
+        """The session is the thread's, kept for its next client (close_thread_session())."""
 
     # --- Orders ---------------------------------------------------------------------------
 
@@ -169,9 +207,13 @@ class ImpiloClient:
         audit = AuditContext(
             action=action, actor=self.actor, order=self.order, attempt=self.attempt
         )
-        response = self.session.send(
-            self.session.prepare_request(request), audit=audit, expect=expect
-        )
+        _drop_idle_connections(self.session)
+        try:
+            response = self.session.send(
+                self.session.prepare_request(request), audit=audit, expect=expect
+            )
+        finally:
+            _local.last_used = time.monotonic()
         data: JSON = response.json()
         return data
 

@@ -8,7 +8,8 @@ import hmac
 import json
 import logging
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import date
 from functools import wraps
 from typing import Any
@@ -16,6 +17,7 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import RequestDataTooBig
+from django.db import connection, transaction
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponseBase, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
@@ -34,6 +36,20 @@ class ApiError(Exception):
         super().__init__(message)
         self.status = status
         self.message = message
+
+
+@contextmanager
+def sandbox_transaction() -> Iterator[None]:
+    """A transaction for the sandbox's own writes whose commit need not wait for the disk
+    (PostgreSQL writes it out within a moment; a clean stop loses nothing). The sandbox is
+    a test double sharing orderdesk's database: without this, its two commits per created
+    order were a fifth of the bench's time per order on PostgreSQL. orderdesk's own commits,
+    in their own transactions, still wait for the disk."""
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SET LOCAL synchronous_commit TO OFF")
+        yield
 
 
 def error_response(status: int, message: str) -> JsonResponse:
@@ -96,14 +112,15 @@ def _finish(request: HttpRequest, response: HttpResponseBase) -> HttpResponseBas
     """Log before any injected sleep or reset, so the row exists whatever the client sees."""
     kind = getattr(response, "sandbox_fault", "")
     reset = kind in faults.RESET_KINDS
-    RequestLog.objects.create(
-        method=request.method or "",
-        path=request.path[:500],
-        query=request.META.get("QUERY_STRING", "")[:1000],
-        status=0 if reset else response.status_code,
-        fault=kind,
-        request_id=request.headers.get("X-Request-ID", "")[:64],
-    )
+    with sandbox_transaction():
+        RequestLog.objects.create(
+            method=request.method or "",
+            path=request.path[:500],
+            query=request.META.get("QUERY_STRING", "")[:1000],
+            status=0 if reset else response.status_code,
+            fault=kind,
+            request_id=request.headers.get("X-Request-ID", "")[:64],
+        )
     if reset:
         return sockets.reset_connection(request)
     time.sleep(getattr(response, "sandbox_sleep", 0.0))

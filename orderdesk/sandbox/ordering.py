@@ -7,11 +7,10 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
-from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from orderdesk.sandbox.api import MAX_ID, ApiError
+from orderdesk.sandbox.api import MAX_ID, ApiError, sandbox_transaction
 from orderdesk.sandbox.models import (
     ExternalOrderId,
     Item,
@@ -59,7 +58,7 @@ class Draft:
 
 def create_order(body: object) -> Order:
     draft = validate(body)
-    with transaction.atomic():
+    with sandbox_transaction():
         _take_stock(draft)
         order = Order.objects.create(
             created_at=timezone.now(),
@@ -71,18 +70,36 @@ def create_order(body: object) -> Order:
             return_devices=draft.returns["returnDevices"],
             return_packed_kits=draft.returns["returnPackedKits"],
         )
-        ExternalOrderId.objects.bulk_create(
-            ExternalOrderId(order=order, position=i, value=value)
-            for i, value in enumerate(draft.external_ids)
-        )
-        OrderItem.objects.bulk_create(
-            OrderItem(order=order, item=i, count=n) for i, n in draft.items
-        )
-        OrderKit.objects.bulk_create(OrderKit(order=order, kit=k, count=n) for k, n in draft.kits)
-        OrderNote.objects.bulk_create(
-            OrderNote(order=order, note=note, created_at=order.created_at) for note in draft.notes
-        )
+        rows: dict[str, list[Any]] = {
+            "external_ids": ExternalOrderId.objects.bulk_create(
+                ExternalOrderId(order=order, position=i, value=value)
+                for i, value in enumerate(draft.external_ids)
+            ),
+            "order_items": OrderItem.objects.bulk_create(
+                OrderItem(order=order, item=i, count=n) for i, n in draft.items
+            ),
+            "order_kits": OrderKit.objects.bulk_create(
+                OrderKit(order=order, kit=k, count=n) for k, n in draft.kits
+            ),
+            "order_notes": OrderNote.objects.bulk_create(
+                OrderNote(order=order, note=note, created_at=order.created_at)
+                for note in draft.notes
+            ),
+        }
+    _as_if_prefetched(order, rows)
     return order
+
+
+def _as_if_prefetched(order: Order, rows: dict[str, list[Any]]) -> None:
+    """Hold the rows just written as serializers.order_queryset() would load them (their
+    items, kits and patient are the draft's, loaded the same way), so the 201 needs no
+    second read. Django's own prefetch leaves the same cache behind."""
+    order._prefetched_objects_cache = {}  # type: ignore[attr-defined]
+    for name, written in rows.items():
+        queryset = getattr(order, name).all()
+        queryset._result_cache = written  # ordering: written in position and id order
+        queryset._prefetch_done = True
+        order._prefetched_objects_cache[name] = queryset  # type: ignore[attr-defined]
 
 
 def validate(body: object) -> Draft:

@@ -20,8 +20,7 @@ from orderdesk.sandbox.sites import create_site
 def orders(request: HttpRequest) -> HttpResponse:
     """POST creates (201 + the full Order); GET lists, newest first (the order is ❓ at Impilo)."""
     if request.method == "POST":
-        order = create_order(read_json(request))
-        body = serializers.order_json(serializers.order_queryset().get(pk=order.pk))
+        body = serializers.order_json(create_order(read_json(request)))
         return faults.after_create(request, json_response(body, status=201))
     page, size = page_params(request)
     queryset = serializers.order_queryset().order_by("-id")

@@ -131,3 +131,40 @@ def full_backlog() -> Iterator[int]:
         for filler in fillers:
             filler.close()
         listener.close()
+
+
+class KeepAliveServer(RawServer):
+    """Answers every request on a connection with `body`, keeping it open (HTTP/1.1), and
+    notes which connection each request came on: connection numbers count from 1."""
+
+    def __init__(self, body: bytes, headers: dict[str, str] | None = None) -> None:
+        super().__init__(lambda conn, stop: None)
+        self.body, self.headers = body, headers or {}
+        self.connection_of: list[int] = []
+
+    def __enter__(self) -> "KeepAliveServer":
+        super().__enter__()
+        return self
+
+    def _serve(self) -> None:
+        connections = 0
+        while not self._stop.is_set():
+            try:
+                conn, _ = self._listener.accept()
+            except TimeoutError:
+                continue
+            connections += 1
+            with conn:
+                conn.settimeout(0.05)  # between requests: look at the stop flag often
+                while not self._stop.is_set():
+                    try:
+                        request = read_request(conn)
+                    except TimeoutError:
+                        continue
+                    if not request:
+                        break  # the client closed this connection
+                    self.requests.append(request)
+                    self.connection_of.append(connections)
+                    head = [f"HTTP/1.1 200 OK\r\nContent-Length: {len(self.body)}"]
+                    head += [f"{name}: {value}" for name, value in self.headers.items()]
+                    conn.sendall(("\r\n".join(head) + "\r\n\r\n").encode() + self.body)

@@ -1,5 +1,9 @@
 """Create, fetch and list orders (API.md §4.1): over real HTTP, details in-process."""
 
+import json
+
+from django.db import connection
+
 from orderdesk.sandbox import testing
 
 
@@ -160,3 +164,30 @@ def test_external_order_ids_can_be_counted_by_reference(local_api, local_ids) ->
     assert testing.orders_with_reference("OD-AAA111") == 2
     assert testing.orders_with_reference("OD-AAA11") == 0
     assert testing.order_count() == 3
+
+
+def test_the_201_is_the_same_order_a_fetch_then_answers(
+    local_api, local_ids, settings, django_assert_max_num_queries
+) -> None:
+    """The 201 is built from the rows just written, not read back: it must match a read."""
+    settings.SANDBOX_STATUS_STEP_SECONDS = 0  # every status reached: devices, packed kits too
+    for recipient in ({"patient": {"id": local_ids.patient}}, {"site": {"id": local_ids.site}}):
+        # Faults ×2, 4 reads, 3 stock updates, 5 inserts, the request log, and the two
+        # transactions' begin and commit (4), on PostgreSQL their SET LOCAL (2): no read-back
+        # of the order (it took 7 more).
+        with django_assert_max_num_queries(21 if connection.vendor == "postgresql" else 19):
+            created = local_api.order(
+                **recipient,
+                externalOrderIds=["OD-SAME201", "second id"],
+                orderItems=[line("item", local_ids.item, 2)],
+                orderKits=[line("kit", local_ids.kit, 2)],
+                orderNotes=[{"note": "first"}, {"note": "second"}],
+                returnItems=[{"item": {"id": local_ids.item}, "count": 1}],
+                shippingOption="expedited",
+            )
+        assert created.status_code == 201, created.content
+        body = json.loads(created.content)
+        fetched = local_api.get(f"/order/{body['id']}")
+        assert body == json.loads(fetched.content)
+        assert body["devices"]
+        assert body["packedKits"]
