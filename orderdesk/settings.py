@@ -146,6 +146,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    "orderdesk.core.session_renewal.SessionRenewalMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -253,7 +254,10 @@ CRISPY_TEMPLATE_PACK = "bootstrap5"
 # --- Sessions and security headers -----------------------------------------------------------
 SESSION_IDLE_MINUTES = env_int("SESSION_IDLE_MINUTES", 30)
 SESSION_COOKIE_AGE = SESSION_IDLE_MINUTES * 60
-SESSION_SAVE_EVERY_REQUEST = True  # the cookie age restarts on each request: an idle timeout
+# An idle timeout: core/session_renewal.py restarts the session's age while it is used,
+# with one write per SESSION_RENEW_SECONDS rather than Django's one per request.
+SESSION_SAVE_EVERY_REQUEST = False
+SESSION_RENEW_SECONDS = min(60, SESSION_COOKIE_AGE // 10)
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = True  # htmx takes the token from the page (hx-headers), not the cookie
 SESSION_COOKIE_SAMESITE = "Lax"

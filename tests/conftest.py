@@ -7,9 +7,11 @@ from collections.abc import Callable
 import pytest
 from django.contrib.auth.models import Group
 from django.test import Client
+from django.utils import timezone
 
 from orderdesk.accounts.models import User
 from orderdesk.accounts.roles import ensure_role_groups
+from orderdesk.core.session_renewal import RENEWED_AT
 
 # Playwright's sync API runs an event loop in the test thread; Django must allow ORM calls.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
@@ -53,6 +55,11 @@ def admin_user(make_user: Callable[..., User]) -> User:
 def _client_for(user: User) -> Client:
     client = Client()
     client.force_login(user)
+    # As in the middle of a session: renewed just now, so that a test's first page costs
+    # the queries every later page does (core/session_renewal.py).
+    session = client.session
+    session[RENEWED_AT] = int(timezone.now().timestamp())
+    session.save()
     return client
 
 

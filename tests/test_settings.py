@@ -101,7 +101,7 @@ SETTINGS_PROBE = """
 import django, json
 django.setup()
 from django.conf import settings
-print(json.dumps([settings.SESSION_COOKIE_AGE, settings.SESSION_SAVE_EVERY_REQUEST]))
+print(json.dumps([settings.SESSION_COOKIE_AGE, settings.SESSION_RENEW_SECONDS]))
 """
 
 
@@ -117,7 +117,7 @@ def test_session_idle_minutes_sets_the_session_age_renewed_on_each_request(tmp_p
         timeout=60,
         check=True,
     )
-    assert result.stdout.strip() == "[420, true]"
+    assert result.stdout.strip() == "[420, 42]"
 
 
 def move_clock(monkeypatch, by: timedelta) -> None:
@@ -129,7 +129,7 @@ def move_clock(monkeypatch, by: timedelta) -> None:
 def test_activity_keeps_a_session_alive_past_the_idle_limit(coordinator_client, monkeypatch):
     idle = timedelta(seconds=settings.SESSION_COOKIE_AGE)
     for _ in range(3):  # three steps that add up to well past one idle period
-        move_clock(monkeypatch, idle - timedelta(minutes=1))
+        move_clock(monkeypatch, idle - timedelta(seconds=settings.SESSION_RENEW_SECONDS + 1))
         assert coordinator_client.get("/")["Location"] == "/orders/"
 
 
