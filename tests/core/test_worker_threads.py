@@ -13,13 +13,16 @@ from django_tasks_db.models import DBTaskResult
 from orderdesk.audit.models import ApiCall
 from orderdesk.catalog.sync import sync_catalog
 from orderdesk.orders.models import Order, State
-from orderdesk.sandbox.models import ExternalOrderId
+from orderdesk.sandbox import faults
+from orderdesk.sandbox.models import ExternalOrderId, FaultRule
 from orderdesk.sandbox.testing import orders_with_reference, requests_received
+from tests.audit.test_killed_worker import start_worker
 from tests.core.test_worker_outage import Outage, WorkerProcess
-from tests.orders.test_pipeline import make_orders
+from tests.orders.test_pipeline import fast_pipeline, make_orders
 from tests.support.worker import wait_until
 
 pytestmark = pytest.mark.django_db(transaction=True)
+__all__ = ["fast_pipeline"]  # a fixture, used by name
 
 
 def _all_submitted(ids: list[int]) -> bool:
@@ -65,3 +68,26 @@ def test_one_worker_process_sends_many_orders_at_once_each_exactly_once(
     }
     assert all(f"-{worker.popen.pid}-t" in claimer for claimer in claimed_by), claimed_by
     assert len(claimed_by) > 1, claimed_by
+
+
+def test_sigterm_lets_every_order_being_sent_finish_then_exits_cleanly(
+    coordinator, fast_pipeline, tmp_path: Path
+) -> None:
+    # Impilo holds two order requests at once: two loops of one process are mid-send.
+    rule = faults.inject("latency", delay=2.0, count=2, method="POST", path=r"/api/v3/order$")
+    orders = make_orders(coordinator, 2)
+    log = tmp_path / "worker.log"
+    worker = start_worker(fast_pipeline, log)
+    try:
+        held = wait_until(FaultRule.objects.filter(pk=rule.pk, fired=2).exists, timeout=60)
+        assert held, log.read_text()
+        worker.send_signal(signal.SIGTERM)
+        assert worker.wait(timeout=15) == 0, log.read_text()
+    finally:
+        if worker.poll() is None:
+            worker.kill()
+            worker.wait(10)
+    assert "shutting down gracefully" in log.read_text()
+    for order in Order.objects.filter(pk__in=[o.pk for o in orders]):
+        assert order.state == State.SUBMITTED, order.reference  # finished, not abandoned
+        assert ApiCall.objects.get(order=order, action="order_create").status_code == 201
