@@ -30,13 +30,22 @@ logger = logging.getLogger(__name__)
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGQUIT)
 
 
-def worker_id(index: int) -> str:
-    # Unique across the pool and all processes: the claim records it on the task row.
-    return f"{socket.gethostname()}-{os.getpid()}-t{index}"[-64:]
+def process_name() -> str:
+    return f"{socket.gethostname()}-{os.getpid()}"
 
 
 class WorkerPool:
-    def __init__(self, threads: int, interval: float) -> None:
+    def __init__(
+        self,
+        threads: int,
+        interval: float,
+        *,
+        name: str | None = None,
+        startup_delay: bool = True,
+    ) -> None:
+        """`name` (default host-pid) must be unique among all running pools: each loop's id,
+        name-tN, is recorded on the tasks it claims. The startup delay (up to 1 s, random)
+        keeps workers started together from polling in step."""
         if threads < 1:
             raise ValueError("a worker needs at least one thread")
         self.stopping = threading.Event()
@@ -47,9 +56,9 @@ class WorkerPool:
                 interval=interval,
                 batch=False,
                 backend_name="default",
-                startup_delay=True,
+                startup_delay=startup_delay,
                 max_tasks=None,
-                worker_id=worker_id(index),
+                worker_id=f"{name or process_name()}-t{index}"[-64:],
                 excluded_queue_names=[],
             )
             for index in range(threads)
