@@ -169,8 +169,10 @@ def test_a_refused_key_pauses_sending_until_it_works_again(coordinator, fast_pip
     faults.inject(kind="status", status=401, count=1)
     with running_workers(1):
         assert wait_until(lambda: SendingGate.get().auth_paused, timeout=20)
-        order.refresh_from_db()
-        assert order.state == State.RETRY_WAIT
+        # The worker pauses the gate, then moves the order on: wait for both, not one.
+        assert wait_until(
+            lambda: Order.objects.get(pk=order.pk).state == State.RETRY_WAIT, timeout=10
+        )
         assert pipeline.probe_auth_pause() is True
         assert wait_until(
             lambda: Order.objects.get(pk=order.pk).state == State.SUBMITTED, timeout=30
