@@ -4,7 +4,8 @@ steady pace, the time from queued to the worker's first attempt.
 
 Orders are created as a coordinator's submit creates them (services.order_create: the
 order, its lines and its task in one transaction). Workers run `manage.py run_worker
---no-periodic`: the send pipeline alone, without the status sync of the generated history.
+--no-periodic`: the send pipeline alone, without the status sync of the generated history,
+with the shipped WORKER_THREADS task loops per process (x1 = one process).
 """
 
 import time

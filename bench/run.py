@@ -82,6 +82,7 @@ def main(argv: list[str] | None = None) -> int:
     import django
 
     django.setup()
+    from django.conf import settings
     from django.core.management import call_command
 
     from bench import report
@@ -98,6 +99,8 @@ def main(argv: list[str] | None = None) -> int:
             "requests_per_page": args.requests,
             "warmup_per_page": args.warmup,
             "gunicorn": "2 workers × 4 threads (gthread), DEBUG off, loopback HTTP",
+            # Each run_worker process of the pipeline figure runs the shipped default.
+            "worker_threads": settings.WORKER_THREADS,
             "sandbox_patients": args.patients,
             "pipeline_orders": args.pipeline_orders,
             "figures": args.figures,

@@ -97,6 +97,9 @@ ORDER_RETRY_BASE_SECONDS = env_float("ORDER_RETRY_BASE_SECONDS", 5.0)
 ORDER_RETRY_MAX_SECONDS = env_float("ORDER_RETRY_MAX_SECONDS", 600.0)
 ORDER_LEASE_SECONDS = env_int("ORDER_LEASE_SECONDS", 60)
 ORDER_RECONCILE_PAGES = env_int("ORDER_RECONCILE_PAGES", 20)
+# Task loops per `run_worker` process: each holds one order's send at a time and its own
+# database connection (core/worker_pool.py). 4 overlap the waits on Impilo and on commits.
+WORKER_THREADS = env_int("WORKER_THREADS", 4)
 # Impilo publishes no status list (API.md §6.1): statuses after which an order is no
 # longer synced. Compared as given and in lower/upper/title case.
 ORDER_FINAL_IMPILO_STATUSES = env_list(

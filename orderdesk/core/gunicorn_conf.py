@@ -8,8 +8,9 @@
 # Impilo at 5 s, 2 x 4 threads were all waiting and every other page queued behind them.
 # 16 per process keep pages answering while Impilo is slow.
 # Each thread keeps its own database connection (CONN_MAX_AGE): 2 x 16 = 32 of PostgreSQL's
-# default max_connections of 100, leaving room for the task workers (2 each: tasks and
-# periodic jobs), verify's separate sandbox server (2 x 8) and maintenance sessions.
+# default max_connections of 100, leaving room for the task workers (WORKER_THREADS + 1
+# each: 4 task loops and the periodic jobs), verify's separate sandbox server (2 x 8) and
+# maintenance sessions: 32 + 2 workers x 5 + 16 = 58.
 workers = 2
 threads = 16
 timeout = 60

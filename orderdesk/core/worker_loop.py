@@ -7,7 +7,7 @@ someone restarted the worker. Here the loop starts again once the database answe
 
 import contextlib
 import logging
-import time
+import threading
 
 from django.db import DatabaseError, connections
 from django.db.utils import InterfaceError, OperationalError
@@ -18,8 +18,11 @@ logger = logging.getLogger(__name__)
 RETRY_SECONDS = 2.0
 
 
-def run_through_outages(worker: Worker, retry_seconds: float = RETRY_SECONDS) -> None:
-    """worker.run() until a signal stops it, waiting out each database outage."""
+def run_through_outages(
+    worker: Worker, stopping: threading.Event, retry_seconds: float = RETRY_SECONDS
+) -> None:
+    """worker.run() until stopped (worker.running cleared and `stopping` set, see
+    core/worker_pool.py), waiting out each database outage."""
     while worker.running:
         try:
             worker.run()
@@ -33,9 +36,8 @@ def run_through_outages(worker: Worker, retry_seconds: float = RETRY_SECONDS) ->
                 retry_seconds,
             )
             _drop_connections()
-            # A plain sleep: SIGTERM/SIGINT run Worker.shutdown, which exits at once when
-            # no task is running, so stopping the worker stays prompt during an outage.
-            time.sleep(retry_seconds)
+            # Woken by the stop signal, so stopping the worker stays prompt during an outage.
+            stopping.wait(retry_seconds)
 
 
 def _drop_connections() -> None:

@@ -42,9 +42,11 @@ def test_pages_get_sixteen_threads_per_process_within_postgresqls_connections() 
     # A slow Impilo holds one thread per patient search: 16 leave room for other pages.
     assert threads == 16
     assert workers == 2  # a 2-core host
-    # Each thread keeps its own connection; the task workers (2 each) and verify's sandbox
-    # server (2 x 8) need theirs too, with a good 40 % of PostgreSQL's default to spare.
-    assert workers * threads + 2 * 2 + 2 * 8 <= POSTGRES_DEFAULT_MAX_CONNECTIONS * 0.6
+    # Each thread keeps its own connection; two task workers (WORKER_THREADS task loops +
+    # the periodic jobs each) and verify's sandbox server (2 x 8) need theirs too, with a
+    # good 40 % of PostgreSQL's default to spare.
+    task_workers = 2 * (settings.WORKER_THREADS + 1)
+    assert workers * threads + task_workers + 2 * 8 <= POSTGRES_DEFAULT_MAX_CONNECTIONS * 0.6
 
 
 def test_the_access_log_format_has_method_path_status_and_time_but_no_query() -> None:

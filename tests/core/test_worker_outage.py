@@ -167,7 +167,7 @@ def test_the_worker_process_carries_on_after_the_database_went_away(
         task = DBTaskResult.objects.get(
             task_path__endswith="send_order", args_kwargs__args=[after.pk]
         )
-        assert task.worker_ids[-1].endswith(f"-{worker.popen.pid}")  # this very process
+        assert f"-{worker.popen.pid}-t" in task.worker_ids[-1]  # this very process
         # The periodic thread found the database again too.
         assert wait_until(lambda: _beats(beats) > beats_in_outage, 30), worker.log.read_text()
     finally:

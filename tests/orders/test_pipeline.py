@@ -34,7 +34,11 @@ def fast_pipeline(settings, sandbox, monkeypatch):
     settings.ORDER_MAX_ATTEMPTS = 5
     settings.IMPILO_READ_TIMEOUT = 0.6
     settings.BREAKER_FAILURE_THRESHOLD = 10_000  # breaker has its own test
-    monkeypatch.setattr(pipeline, "RECONCILE_DELAY_SECONDS", 0.05)
+    # Reconcile must not look before a create that outlasted the client's timeout could have
+    # committed at Impilo: with several task loops per worker (WORKER_THREADS) the live
+    # sandbox on SQLite took over 1 s for a plain create under this test's load, a 0.05 s
+    # delay found the order "absent" and sent it twice. (Production: 3 s after a 10 s timeout.)
+    monkeypatch.setattr(pipeline, "RECONCILE_DELAY_SECONDS", 2.0)
     sync_catalog()
     return sandbox
 
@@ -165,8 +169,10 @@ def test_a_refused_key_pauses_sending_until_it_works_again(coordinator, fast_pip
     faults.inject(kind="status", status=401, count=1)
     with running_workers(1):
         assert wait_until(lambda: SendingGate.get().auth_paused, timeout=20)
-        order.refresh_from_db()
-        assert order.state == State.RETRY_WAIT
+        # The worker pauses the gate, then moves the order on: wait for both, not one.
+        assert wait_until(
+            lambda: Order.objects.get(pk=order.pk).state == State.RETRY_WAIT, timeout=10
+        )
         assert pipeline.probe_auth_pause() is True
         assert wait_until(
             lambda: Order.objects.get(pk=order.pk).state == State.SUBMITTED, timeout=30

@@ -1,40 +1,30 @@
-"""Run the real django-tasks-db worker loop in a thread, for tests that need the pipeline."""
+"""Run the real worker (core/worker_pool.py: WORKER_THREADS django-tasks-db loops, as
+`run_worker` runs them) in a thread, for tests that need the pipeline."""
 
 import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
-from django.db import connection
-from django_tasks_db.management.commands.db_worker import Worker
+from django.conf import settings
+
+from orderdesk.core.worker_pool import WorkerPool
 
 
 class WorkerThread:
     def __init__(self, name: str = "test-worker") -> None:
-        self.worker = Worker(
-            queue_names=["default"],
-            interval=0.05,
-            batch=False,
-            backend_name="default",
-            startup_delay=False,
-            max_tasks=None,
-            worker_id=name,
-            excluded_queue_names=[],
+        self.pool = WorkerPool(
+            settings.WORKER_THREADS, interval=0.05, name=name, startup_delay=False
         )
-        self.thread = threading.Thread(target=self._run, daemon=True, name=name)
-
-    def _run(self) -> None:
-        try:
-            self.worker.run()
-        finally:
-            connection.close()
+        # Each loop closes its own connections when it ends (WorkerPool._run_loop).
+        self.thread = threading.Thread(target=self.pool.run, daemon=True, name=name)
 
     def start(self) -> "WorkerThread":
         self.thread.start()
         return self
 
     def stop(self) -> None:
-        self.worker.running = False
+        self.pool.stop()
         self.thread.join(timeout=30)
 
 

@@ -1,15 +1,14 @@
-"""The task worker: django-tasks-db's worker loop plus the periodic jobs (core/periodic.py)."""
+"""The task worker: WORKER_THREADS django-tasks-db loops (core/worker_pool.py) plus the
+periodic jobs (core/periodic.py)."""
 
-import os
-import socket
 import threading
 from typing import Any
 
-from django.core.management.base import BaseCommand
-from django_tasks_db.management.commands.db_worker import Worker
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
 
 from orderdesk.core import periodic
-from orderdesk.core.worker_loop import run_through_outages
+from orderdesk.core.worker_pool import WorkerPool
 
 
 class Command(BaseCommand):
@@ -18,23 +17,28 @@ class Command(BaseCommand):
     def add_arguments(self, parser: Any) -> None:
         parser.add_argument("--interval", type=float, default=0.2, help="seconds between polls")
         parser.add_argument("--no-periodic", action="store_true", help="queued tasks only")
-
-    def handle(self, *args: Any, interval: float, no_periodic: bool, **options: Any) -> None:
-        stop = threading.Event()
-        if not no_periodic:
-            threading.Thread(target=periodic.run_forever, args=(stop,), daemon=True).start()
-        worker = Worker(
-            queue_names=["default"],
-            interval=interval,
-            batch=False,
-            backend_name="default",
-            startup_delay=True,
-            max_tasks=None,
-            worker_id=f"{socket.gethostname()}-{os.getpid()}"[:64],
-            excluded_queue_names=[],
+        parser.add_argument(
+            "--threads",
+            type=int,
+            default=None,
+            help="task loops run at once (default: WORKER_THREADS)",
         )
-        worker.configure_signals()
+
+    def handle(
+        self, *args: Any, interval: float, no_periodic: bool, threads: int | None, **options: Any
+    ) -> None:
+        count = settings.WORKER_THREADS if threads is None else threads
+        if count < 1:
+            raise CommandError("--threads / WORKER_THREADS must be at least 1")
+        pool = WorkerPool(threads=count, interval=interval)
+        pool.install_signals()
+        if not no_periodic:
+            threading.Thread(
+                target=periodic.run_forever, args=(pool.stopping,), daemon=True, name="periodic"
+            ).start()
         try:
-            run_through_outages(worker)
+            pool.run()
+        except RuntimeError as exc:
+            raise CommandError(str(exc)) from exc
         finally:
-            stop.set()
+            pool.stop()
