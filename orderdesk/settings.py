@@ -97,6 +97,9 @@ ORDER_RETRY_BASE_SECONDS = env_float("ORDER_RETRY_BASE_SECONDS", 5.0)
 ORDER_RETRY_MAX_SECONDS = env_float("ORDER_RETRY_MAX_SECONDS", 600.0)
 ORDER_LEASE_SECONDS = env_int("ORDER_LEASE_SECONDS", 60)
 ORDER_RECONCILE_PAGES = env_int("ORDER_RECONCILE_PAGES", 20)
+# "Not at Impilo" counts only once the last create was sent this long ago: a create that
+# outlasted our read timeout may still commit at Impilo after we looked (pipeline.py).
+ORDER_ABSENT_AFTER_SECONDS = env_float("ORDER_ABSENT_AFTER_SECONDS", 60.0)
 # Task loops per `run_worker` process: each holds one order's send at a time and its own
 # database connection (core/worker_pool.py). 4 overlap the waits on Impilo and on commits.
 WORKER_THREADS = env_int("WORKER_THREADS", 4)

@@ -210,6 +210,8 @@ class Stack:
             # A killed worker's pending audit row is recovered 1 + 2 + 15 s after its call.
             AUDIT_PENDING_GRACE_SECONDS="15",
             BREAKER_COOL_OFF_SECONDS="2",
+            # Above the load check's 10 s read timeout: "absent" only once a create is over.
+            ORDER_ABSENT_AFTER_SECONDS="15",
             # No background status sync: each check counts sandbox requests against audit
             # rows, so calls must happen only when a check causes them.
             ORDER_SYNC_MIN_SECONDS="864000",

@@ -7,7 +7,7 @@ its lease are committed first, so a crash mid-call leaves a trace the sweeper ca
 import logging
 import random
 from collections.abc import Iterable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from functools import partial
 from typing import Any
 
@@ -16,6 +16,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from orderdesk.accounts.models import User
+from orderdesk.audit.models import ApiCall, PendingCall
 from orderdesk.impilo import errors
 from orderdesk.impilo.client import ImpiloClient
 from orderdesk.impilo.types import ImpiloOrder
@@ -28,6 +29,7 @@ logger = logging.getLogger(__name__)
 WORKER = "worker"
 RECONCILE_DELAY_SECONDS = 3.0
 RECONCILE_TRIES = 5
+CREATE_ACTION = "order_create"  # the audit action of ImpiloClient.create_order
 
 
 def send(order_id: int) -> str:
@@ -192,6 +194,10 @@ def reconcile(order_id: int, tries: int = 1) -> str:
     if found is not None:
         mark_submitted(order, found, reason=f"Found at Impilo as order {found.id}")
         return "found"
+    if verdict == "absent" and (settled_at := _absence_certain_at(order)) > timezone.now():
+        # Not yet: the last create may still commit at Impilo. Look again then, quietly.
+        tasks.enqueue_reconcile(order.pk, run_after=settled_at, tries=tries)
+        return "check later"
     if verdict == "absent" and order.attempts >= order.attempt_limit:
         transition(
             order.pk,
@@ -216,6 +222,22 @@ def reconcile(order_id: int, tries: int = 1) -> str:
         return "absent"
     _needs_review(order, verdict)
     return "needs review"
+
+
+def _absence_certain_at(order: Order) -> datetime:
+    """When "not in Impilo's list" can be trusted: ORDER_ABSENT_AFTER_SECONDS after the
+    order's last create was sent. A create that outlasted our read timeout can still be
+    running at Impilo and commit after we looked; resending then would make a duplicate."""
+    window = timedelta(seconds=settings.ORDER_ABSENT_AFTER_SECONDS)
+    if PendingCall.objects.filter(order=order, action=CREATE_ACTION).exists():
+        return timezone.now() + window  # a create is still in flight (or its worker died)
+    last = (
+        ApiCall.objects.filter(order=order, action=CREATE_ACTION)
+        .order_by("-at")
+        .values_list("at", flat=True)
+        .first()
+    )
+    return last + window if last is not None else timezone.now()
 
 
 def find_by_reference(order: Order, actor: User | None = None) -> tuple[ImpiloOrder | None, str]:

@@ -26,6 +26,7 @@ def stuck(sandbox, settings, monkeypatch):
     settings.ORDER_RETRY_MAX_SECONDS = 0.2
     settings.ORDER_MAX_ATTEMPTS = 2
     monkeypatch.setattr(pipeline, "RECONCILE_DELAY_SECONDS", 0.05)
+    settings.ORDER_ABSENT_AFTER_SECONDS = 0.5
     sync_catalog()
     return sandbox
 

@@ -6,10 +6,12 @@ act on, no two Impilo orders carry the same reference, every attempt is in the a
 
 import random
 import uuid
+from datetime import timedelta
 from typing import Any
 
 import pytest
 from django.db.models import Count
+from django.utils import timezone
 
 from orderdesk.audit.models import ApiCall
 from orderdesk.catalog.sync import sync_catalog
@@ -20,6 +22,7 @@ from orderdesk.orders.patients import choice_from_patient
 from orderdesk.orders.services import OrderInput, order_create
 from orderdesk.sandbox import faults
 from orderdesk.sandbox.testing import orders_with_reference, requests_received, seed_ids
+from tests.audit.test_views import make_call
 from tests.orders.factories import line
 from tests.support.worker import running_workers, wait_until
 
@@ -39,6 +42,7 @@ def fast_pipeline(settings, sandbox, monkeypatch):
     # sandbox on SQLite took over 1 s for a plain create under this test's load, a 0.05 s
     # delay found the order "absent" and sent it twice. (Production: 3 s after a 10 s timeout.)
     monkeypatch.setattr(pipeline, "RECONCILE_DELAY_SECONDS", 2.0)
+    settings.ORDER_ABSENT_AFTER_SECONDS = 2.0  # well past the 0.6 s read timeout
     sync_catalog()
     return sandbox
 
@@ -191,6 +195,22 @@ def test_a_worker_that_died_mid_send_leaves_an_order_the_sweeper_reconciles(
     assert pipeline.sweep_expired_leases() == 1
     assert settle([order]) == {order.reference: State.SUBMITTED}
     assert orders_with_reference(order.reference) == 1
+
+
+def test_absence_is_trusted_only_once_the_last_create_is_old_enough(
+    coordinator, fast_pipeline, settings
+) -> None:
+    # A create that outlasted our read timeout may commit at Impilo after reconcile looked
+    # (4 task loops on a busy machine sent such an order twice): "absent" must wait.
+    recent, old = make_orders(coordinator, 2)
+    long_ago = timezone.now() - timedelta(seconds=settings.ORDER_ABSENT_AFTER_SECONDS + 1)
+    for order, at in [(recent, timezone.now()), (old, long_ago)]:
+        Order.objects.filter(pk=order.pk).update(state=State.UNKNOWN, attempts=1)
+        make_call(order=order, action="order_create", status_code=None, outcome="ambiguous", at=at)
+    assert pipeline.reconcile(recent.pk) == "check later"
+    assert Order.objects.get(pk=recent.pk).state == State.UNKNOWN
+    assert pipeline.reconcile(old.pk) == "absent"
+    assert Order.objects.get(pk=old.pk).state == State.RETRY_WAIT
 
 
 def test_two_hundred_orders_under_random_faults_are_never_lost_or_duplicated(
