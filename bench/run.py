@@ -86,6 +86,7 @@ def main(argv: list[str] | None = None) -> int:
     from django.core.management import call_command
 
     from bench import report
+    from orderdesk.core import gunicorn_conf
 
     print(f"bench: {database.vendor} database {database.label}; collecting static files")
     call_command("collectstatic", "--noinput", verbosity=0)
@@ -98,7 +99,10 @@ def main(argv: list[str] | None = None) -> int:
         "settings": {
             "requests_per_page": args.requests,
             "warmup_per_page": args.warmup,
-            "gunicorn": "2 workers × 4 threads (gthread), DEBUG off, loopback HTTP",
+            "gunicorn": (
+                f"{gunicorn_conf.workers} workers × {gunicorn_conf.threads} threads (gthread), "
+                "DEBUG off, loopback HTTP"
+            ),
             # Each run_worker process of the pipeline figure runs the shipped default.
             "worker_threads": settings.WORKER_THREADS,
             "sandbox_patients": args.patients,
