@@ -100,6 +100,8 @@ ORDER_RECONCILE_PAGES = env_int("ORDER_RECONCILE_PAGES", 20)
 # "Not at Impilo" counts only once the last create was sent this long ago: a create that
 # outlasted our read timeout may still commit at Impilo after we looked (pipeline.py).
 ORDER_ABSENT_AFTER_SECONDS = env_float("ORDER_ABSENT_AFTER_SECONDS", 60.0)
+# An order this long past its send time gets a fresh task (its own may have been lost).
+ORDER_STALE_SECONDS = env_float("ORDER_STALE_SECONDS", 300.0)
 # Task loops per `run_worker` process: each holds one order's send at a time and its own
 # database connection (core/worker_pool.py). 4 overlap the waits on Impilo and on commits.
 WORKER_THREADS = env_int("WORKER_THREADS", 4)
@@ -312,7 +314,7 @@ LOGGING = {
 PERIODIC_JOBS: list[tuple[str, float]] = [
     ("orderdesk.orders.pipeline.sweep_expired_leases", 10),
     ("orderdesk.audit.pending.recover_orphans", 15),
-    ("orderdesk.orders.pipeline.requeue_stale", 60),
+    ("orderdesk.orders.pipeline.requeue_stale", 15),
     ("orderdesk.orders.pipeline.probe_auth_pause", 15),
     ("orderdesk.orders.sync.sync_due_orders", 15),
     ("orderdesk.catalog.sync.sync_catalog_job", 3600),

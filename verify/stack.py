@@ -212,6 +212,9 @@ class Stack:
             BREAKER_COOL_OFF_SECONDS="2",
             # Above the load check's 10 s read timeout: "absent" only once a create is over.
             ORDER_ABSENT_AFTER_SECONDS="15",
+            # A task lost with the database (claimed, then the connection died) is replaced
+            # after this: the restart check allows 120 s to settle.
+            ORDER_STALE_SECONDS="20",
             # No background status sync: each check counts sandbox requests against audit
             # rows, so calls must happen only when a check causes them.
             ORDER_SYNC_MIN_SECONDS="864000",

@@ -296,11 +296,17 @@ def sweep_expired_leases() -> int:
 
 
 def requeue_stale() -> int:
-    """Safety net: an order waiting long past its time gets a fresh task (claims are
-    conditional, so a duplicate task does no harm)."""
+    """Safety net: an order waiting ORDER_STALE_SECONDS past its time gets a fresh task.
+
+    Its task can be lost: a task loop that claimed it when the database went away leaves
+    it marked running. Claims are conditional, so a duplicate task does no harm. Not while
+    sending is paused: each task would only re-enqueue itself until the gate opens.
+    """
     from orderdesk.orders import tasks
 
-    cutoff = timezone.now() - timedelta(minutes=5)
+    if gate.closed_until() is not None:
+        return 0
+    cutoff = timezone.now() - timedelta(seconds=settings.ORDER_STALE_SECONDS)
     stale = Order.objects.filter(
         state__in=[State.QUEUED, State.RETRY_WAIT], next_attempt_at__lt=cutoff
     ).values_list("pk", flat=True)[:500]

@@ -16,7 +16,7 @@ from django.utils import timezone
 from orderdesk.audit.models import ApiCall
 from orderdesk.catalog.sync import sync_catalog
 from orderdesk.impilo.client import ImpiloClient
-from orderdesk.orders import pipeline
+from orderdesk.orders import gate, pipeline
 from orderdesk.orders.models import Order, SendingGate, State
 from orderdesk.orders.patients import choice_from_patient
 from orderdesk.orders.services import OrderInput, order_create
@@ -257,3 +257,24 @@ def test_two_workers_never_send_the_same_order_twice_even_with_duplicate_tasks(
     for order in orders:
         assert ApiCall.objects.filter(order=order, action="order_create").count() == 1
         assert orders_with_reference(order.reference) == 1
+
+
+def test_an_order_whose_task_was_lost_is_sent_by_the_stale_sweep(
+    coordinator, fast_pipeline, settings
+) -> None:
+    from django_tasks_db.models import DBTaskResult
+
+    lost, fresh = make_orders(coordinator, 2)
+    # What a task loop that claimed a task as the database went away leaves: an order still
+    # queued, and no task that will ever run it.
+    DBTaskResult.objects.all().delete()
+    long_ago = timezone.now() - timedelta(seconds=settings.ORDER_STALE_SECONDS + 1)
+    Order.objects.filter(pk=lost.pk).update(next_attempt_at=long_ago)
+    gate.pause_for_auth("key refused")
+    assert pipeline.requeue_stale() == 0  # paused: a task would only re-enqueue itself
+    SendingGate.objects.filter(pk=1).update(auth_paused=False)
+    assert pipeline.requeue_stale() == 1
+    with running_workers(1):
+        assert wait_until(lambda: Order.objects.get(pk=lost.pk).state == State.SUBMITTED)
+    assert Order.objects.get(pk=fresh.pk).state == State.QUEUED
+    assert orders_with_reference(lost.reference) == 1
