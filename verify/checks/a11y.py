@@ -35,6 +35,7 @@ def run(ctx: Context) -> list[Row]:
         return [Row("a11y", "(VERIFY_A11Y=0)", "runs", "not run", False)]
     from playwright.sync_api import sync_playwright
 
+    _plant_failed_order(ctx)
     samples = _samples(ctx)
     findings = Findings()
     walks: dict[str, str] = {}
@@ -73,6 +74,23 @@ def run(ctx: Context) -> list[Row]:
             not failed_walks,
         ),
     ]
+
+
+def _plant_failed_order(ctx: Context) -> None:
+    """The support walk and the failed-order pages need an order that failed: make one
+    (Impilo answers 429 until its attempts run out) unless an earlier check left one."""
+    from orderdesk.orders.models import Order
+    from orderdesk.sandbox import faults
+    from verify.orders import create_orders, settle
+
+    if Order.objects.filter(state__in=["failed", "needs_review"]).exists():
+        return
+    faults.inject("rate_limit", path=r"/api/v3/order$", method="POST", retry_after="0")
+    try:
+        refs = create_orders([ctx.client("coordinator")], ctx.ensure_catalog(), 1, seed=8)
+        settle(refs, timeout=90)
+    finally:
+        faults.clear()
 
 
 def _samples(ctx: Context) -> dict[str, str]:
