@@ -123,19 +123,23 @@ def _check_reply(response: requests.Response, *, action: str, expect: ShapeCheck
         raise errors.ambiguous(problem, action=action, status=status)
 
 
+def _request_fields(request: requests.PreparedRequest, audit: AuditContext) -> dict[str, Any]:
+    """What the pending row and the final row both keep of the request."""
+    return {
+        "action": audit.action,
+        "actor": audit.actor,
+        "order": audit.order,
+        "attempt": audit.attempt,
+        "method": request.method or "",
+        "url": request.url or "",
+        "request_headers": dict(request.headers),
+        "request_body": request.body,
+    }
+
+
 def _audit_before(request: requests.PreparedRequest, audit: AuditContext) -> None:
     """Committed before the send: a process killed mid-call still leaves a trace."""
-    pending.open_call(
-        request_id=request.headers["X-Request-ID"],
-        action=audit.action,
-        actor=audit.actor,
-        order=audit.order,
-        attempt=audit.attempt,
-        method=request.method or "",
-        url=request.url or "",
-        request_headers=dict(request.headers),
-        request_body=request.body,
-    )
+    pending.open_call(request_id=request.headers["X-Request-ID"], **_request_fields(request, audit))
 
 
 def _audit(
@@ -154,14 +158,7 @@ def _audit(
         outcome = Outcome.OK
     pending.close_call(
         request.headers.get("X-Request-ID", ""),
-        action=audit.action,
-        actor=audit.actor,
-        order=audit.order,
-        attempt=audit.attempt,
-        method=request.method or "",
-        url=request.url or "",
-        request_headers=dict(request.headers),
-        request_body=request.body,
+        **_request_fields(request, audit),
         status_code=response.status_code if response is not None else None,
         response_headers=dict(response.headers) if response is not None else {},
         response_body=response.content if response is not None else None,
