@@ -26,6 +26,7 @@ from bench import calls
 from bench.load import Row, Table, analyze, fast_load, reset_sequences
 from orderdesk.accounts.models import User
 from orderdesk.audit.models import ApiCall
+from orderdesk.orders import sync
 from orderdesk.orders.models import REFERENCE_ALPHABET, Order, OrderEvent, OrderLine, State
 from orderdesk.sandbox import seed as sandbox_seed
 from orderdesk.sandbox import seed_data
@@ -374,6 +375,7 @@ class History:
                 impilo_order=body,
                 submitted_at=self.at,
                 impilo_synced_at=self.at,
+                impilo_sync_due_at=sync.next_check(self.at, self.at, "processing"),
             )
         if not last:  # the backoff before the next attempt
             self._later(5 * 2**attempt * self.rng.uniform(0.8, 1.2))
@@ -386,7 +388,12 @@ class History:
             status = calls.STATUSES[min(index + 1, len(calls.STATUSES) - 1)]
             fetched = body.replace('"currentStatus": "processing"', f'"currentStatus": "{status}"')
             self._call("fetched", None, "", f"order/{order['impilo_id']}", response=fetched)
-            order.update(impilo_status=status, impilo_order=fetched, impilo_synced_at=self.at)
+            order.update(
+                impilo_status=status,
+                impilo_order=fetched,
+                impilo_synced_at=self.at,
+                impilo_sync_due_at=sync.next_check(order["submitted_at"], self.at, status),
+            )
 
     def _later(self, seconds: float) -> None:
         self.at = min(self.at + timedelta(seconds=seconds), self.b.end)

@@ -81,6 +81,10 @@ class Order(models.Model):
     impilo_status = models.CharField(max_length=64, blank=True)
     impilo_order = models.JSONField(null=True, blank=True)
     impilo_synced_at = models.DateTimeField(null=True, blank=True)
+    # When the status-sync job should next ask Impilo; null once there is nothing to ask
+    # (not sent, or a final status). Kept so the job finds due orders by a small index
+    # instead of scanning every sent order (orders/sync.py).
+    impilo_sync_due_at = models.DateTimeField(null=True, blank=True)
     submitted_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
@@ -99,6 +103,11 @@ class Order(models.Model):
                 fields=["state_changed_at", "id"],
                 condition=models.Q(state__in=[*ATTENTION_STATES, State.RETRY_WAIT]),
                 name="order_attention_queue_idx",
+            ),
+            models.Index(
+                fields=["impilo_sync_due_at", "id"],
+                condition=models.Q(impilo_sync_due_at__isnull=False),
+                name="order_sync_due_idx",
             ),
         ]
 

@@ -23,6 +23,7 @@ from orderdesk.impilo.types import ImpiloOrder
 from orderdesk.orders import gate
 from orderdesk.orders.models import Order, State
 from orderdesk.orders.payload import build_request
+from orderdesk.orders.sync import next_check
 from orderdesk.orders.transitions import Outcome, note, transition
 
 logger = logging.getLogger(__name__)
@@ -86,6 +87,7 @@ def mark_submitted(
         impilo_status=created.current_status or "",
         impilo_order=created.raw,
         impilo_synced_at=now,
+        impilo_sync_due_at=next_check(now, now, created.current_status),
         submitted_at=now,
         lease_until=None,
         next_attempt_at=None,

@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F, Q, QuerySet
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from orderdesk.accounts.models import User
@@ -118,6 +118,7 @@ def store(
                 impilo_status=after[:64],
                 impilo_order=fetched.raw,
                 impilo_synced_at=now,
+                impilo_sync_due_at=next_check(order.submitted_at, now, after),
                 updated_at=now,
             )
         )
@@ -137,60 +138,52 @@ def store(
 # --- The periodic job ----------------------------------------------------------------------
 
 
-def interval_buckets() -> list[tuple[float, float | None, float]]:
-    """(min age, max age, seconds between checks), for "next check after age/10, within
-    ORDER_SYNC_MIN_SECONDS..ORDER_SYNC_MAX_SECONDS".
-
-    SQL cannot portably divide an age by ten and compare it with another timestamp, so the
-    ages are cut into doubling buckets, each checked every (youngest age in it)/10: never
-    less often than the rule asks, at most twice as often.
-    """
+def check_interval(age: timedelta) -> timedelta:
+    """How long after a check the next one is due: a tenth of the order's age, within
+    ORDER_SYNC_MIN_SECONDS..ORDER_SYNC_MAX_SECONDS (young orders move, old ones rarely do)."""
     low = max(settings.ORDER_SYNC_MIN_SECONDS, 0.01)
     high = max(settings.ORDER_SYNC_MAX_SECONDS, low)
-    buckets: list[tuple[float, float | None, float]] = []
-    start, every = 0.0, low
-    while every < high and len(buckets) < 40:
-        end = 20 * every
-        buckets.append((start, end, every))
-        start, every = end, every * 2
-    buckets.append((start, None, high))
-    return buckets
+    return timedelta(seconds=min(max(age.total_seconds() / 10, low), high))
 
 
-def due_q(now: datetime) -> Q:
-    due = Q(impilo_synced_at__isnull=True)
-    for min_age, max_age, every in interval_buckets():
-        bucket = Q(submitted_at__lte=now - timedelta(seconds=min_age))
-        if max_age is not None:
-            bucket &= Q(submitted_at__gt=now - timedelta(seconds=max_age))
-        due |= bucket & Q(impilo_synced_at__lte=now - timedelta(seconds=every))
-    return due
+def next_check(submitted_at: datetime | None, now: datetime, status: str | None) -> datetime | None:
+    """When to ask Impilo next about an order checked `now`; None once its status is final."""
+    if is_final(status):
+        return None
+    return now + check_interval(now - (submitted_at or now))
 
 
 def due_orders(now: datetime) -> QuerySet[Order]:
     return (
-        Order.objects.filter(state=State.SUBMITTED, impilo_id__isnull=False)
+        Order.objects.filter(impilo_sync_due_at__lte=now)
+        .filter(state=State.SUBMITTED, impilo_id__isnull=False)
         .exclude(impilo_status__in=final_statuses())
-        .filter(due_q(now))
-        .order_by(F("impilo_synced_at").asc(nulls_first=True), "pk")
+        .order_by("impilo_sync_due_at", "pk")
     )
+
+
+def _forget_undue(now: datetime) -> None:
+    """Clear the due time of orders that no longer need checking (a status made final by a
+    settings change, an order no longer sent) so they stop filling the due index."""
+    Order.objects.filter(impilo_sync_due_at__lte=now).filter(
+        Q(impilo_status__in=final_statuses()) | ~Q(state=State.SUBMITTED) | Q(impilo_id=None)
+    ).update(impilo_sync_due_at=None)
 
 
 def sync_due_orders() -> int:
     """Refresh up to ORDER_SYNC_BATCH orders that are due. Returns how many were stored.
 
-    Each order is claimed first by moving its impilo_synced_at (a conditional update), so
-    workers running this at the same moment share the work, and an order Impilo cannot
-    answer for waits its interval instead of blocking the front of the queue.
+    Each order is claimed first by moving its due time on by its interval (a conditional
+    update), so workers running this at the same moment share the work, and an order
+    Impilo cannot answer for waits its interval instead of blocking the front of the queue.
     """
     now = timezone.now()
-    due = list(due_orders(now).values_list("pk", "impilo_synced_at")[: settings.ORDER_SYNC_BATCH])
+    _forget_undue(now)
+    due = due_orders(now).values_list("pk", "impilo_sync_due_at", "submitted_at", "impilo_status")
     stored = 0
-    for pk, synced_at in due:
-        claimed = Order.objects.filter(pk=pk, impilo_synced_at=synced_at)
-        if synced_at is None:
-            claimed = Order.objects.filter(pk=pk, impilo_synced_at__isnull=True)
-        if not claimed.update(impilo_synced_at=now):
+    for pk, due_at, submitted_at, status in due[: settings.ORDER_SYNC_BATCH]:
+        claimed = Order.objects.filter(pk=pk, impilo_sync_due_at=due_at)
+        if not claimed.update(impilo_sync_due_at=next_check(submitted_at, now, status)):
             continue
         order = Order.objects.get(pk=pk)
         try:

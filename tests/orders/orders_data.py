@@ -58,7 +58,11 @@ def make_order(
         "created_at": created_at or timezone.now(),
     }
     if state == State.SUBMITTED:
-        values |= {"impilo_id": 900000 + n, "submitted_at": values["created_at"]}
+        values |= {
+            "impilo_id": 900000 + n,
+            "submitted_at": values["created_at"],
+            "impilo_sync_due_at": values["created_at"],  # status sync asks at once
+        }
     values |= fields
     order = Order.objects.create(**values)
     OrderLine.objects.bulk_create(

@@ -101,6 +101,9 @@ def test_a_queued_order_is_sent_once_and_submitted(coordinator, fast_pipeline) -
     assert settle([order]) == {order.reference: State.SUBMITTED}
     order.refresh_from_db()
     assert order.attempts == 1
+    assert order.submitted_at is not None
+    assert order.impilo_sync_due_at is not None  # status sync will ask about it
+    assert order.impilo_sync_due_at > order.submitted_at
     assert orders_with_reference(order.reference) == 1
     call = ApiCall.objects.get(order=order, action="order_create")
     assert call.status_code == 201

@@ -73,6 +73,8 @@ def test_refresh_stores_what_impilo_says_and_notes_the_change(impilo, coordinato
     assert order.impilo_status == "shipped"
     assert (order.impilo_order or {})["trackingNumbers"][0]["carrier"] == "UPS"
     assert order.impilo_synced_at is not None
+    assert order.impilo_sync_due_at is not None
+    assert order.impilo_sync_due_at > order.impilo_synced_at  # shipped: asked again later
     note = OrderEvent.objects.filter(order=order).latest("id")
     assert note.actor == coordinator
     assert note.reason == "Impilo status changed from “received” to “shipped”"
@@ -113,6 +115,17 @@ def test_a_reply_without_a_status_keeps_the_one_we_had(coordinator) -> None:
 
 
 @pytest.mark.django_db
+def test_a_final_answer_takes_the_order_off_the_schedule(coordinator, settings) -> None:
+    settings.ORDER_FINAL_IMPILO_STATUSES = ["delivered"]
+    order = make_order(coordinator, impilo_status="shipped")
+    sync.store(order, ImpiloOrder.from_json({**SHIPPED_JSON, "currentStatus": "delivered"}),
+               before="shipped")  # fmt: skip
+    order.refresh_from_db()
+    assert order.impilo_sync_due_at is None
+    assert not sync.due_orders(timezone.now() + timedelta(days=30)).filter(pk=order.pk).exists()
+
+
+@pytest.mark.django_db
 def test_an_order_without_impilo_id_cannot_be_refreshed(coordinator) -> None:
     order = make_order(coordinator, state=State.QUEUED)
     with pytest.raises(ValueError, match="no Impilo order id"):
@@ -122,36 +135,48 @@ def test_an_order_without_impilo_id_cannot_be_refreshed(coordinator) -> None:
 # --- Schedule ----------------------------------------------------------------------------------
 
 
-def test_buckets_check_at_least_every_tenth_of_the_age(settings) -> None:
+@pytest.mark.parametrize(
+    ("age", "interval"),
+    [
+        (timedelta(0), timedelta(seconds=30)),
+        (timedelta(minutes=10), timedelta(minutes=1)),
+        (timedelta(hours=2), timedelta(minutes=12)),
+        (timedelta(days=2), timedelta(hours=1)),
+    ],
+)
+def test_checks_come_every_tenth_of_the_age_within_the_bounds(settings, age, interval) -> None:
     settings.ORDER_SYNC_MIN_SECONDS, settings.ORDER_SYNC_MAX_SECONDS = 30, 3600
-    buckets = sync.interval_buckets()
-    assert buckets[0] == (0.0, 600.0, 30)
-    assert buckets[-1][1:] == (None, 3600)
-    for low, high, every in buckets:
-        assert every <= max(low / 10, 30)
-        assert high is None or every >= high / 20
-        assert 30 <= every <= 3600
+    assert sync.check_interval(age) == interval
 
 
 @pytest.mark.django_db
 @pytest.mark.parametrize(
-    ("age", "since_sync", "due"),
+    ("age", "since_check", "due"),
     [
         (timedelta(minutes=1), timedelta(seconds=40), True),
         (timedelta(minutes=1), timedelta(seconds=10), False),
         (timedelta(hours=2), timedelta(minutes=5), False),
-        (timedelta(hours=2), timedelta(minutes=9), True),
+        (timedelta(hours=2), timedelta(minutes=13), True),
         (timedelta(days=2), timedelta(minutes=59), False),
         (timedelta(days=2), timedelta(minutes=61), True),
     ],
 )
 def test_orders_are_checked_less_often_as_they_age(
-    coordinator, settings, age, since_sync, due
+    coordinator, settings, age, since_check, due
 ) -> None:
     settings.ORDER_SYNC_MIN_SECONDS, settings.ORDER_SYNC_MAX_SECONDS = 30, 3600
     now = timezone.now()
-    order = make_order(coordinator, submitted_at=now - age, impilo_synced_at=now - since_sync)
+    submitted = now - age
+    next_due = sync.next_check(submitted, now - since_check, "shipped")
+    order = make_order(coordinator, submitted_at=submitted, impilo_sync_due_at=next_due)
     assert sync.due_orders(now).filter(pk=order.pk).exists() is due
+
+
+def test_a_final_status_needs_no_more_checks(settings) -> None:
+    settings.ORDER_FINAL_IMPILO_STATUSES = ["delivered"]
+    now = timezone.now()
+    assert sync.next_check(now, now, "Delivered") is None
+    assert sync.next_check(now, now, "shipped") is not None
 
 
 @pytest.mark.django_db
@@ -187,6 +212,20 @@ def test_periodic_job_stops_when_impilo_is_down_and_waits_its_turn(impilo, coord
     assert ApiCall.objects.filter(action="order_fetch").count() == 1
     faults.clear()
     assert sync.sync_due_orders() == 2  # the failed one was claimed: it waits its interval
+
+
+@pytest.mark.django_db
+def test_orders_that_need_no_check_leave_the_schedule(coordinator, settings) -> None:
+    """A status made final by a settings change, or an order no longer sent, is not asked
+    about and no longer holds a place in the due index."""
+    closed = make_order(coordinator, impilo_status="closedOut")
+    resolved = make_order(coordinator, state=State.RESOLVED, impilo_id=42,
+                          impilo_sync_due_at=timezone.now())  # fmt: skip
+    settings.ORDER_FINAL_IMPILO_STATUSES = ["delivered", "closedOut"]
+    assert sync.sync_due_orders() == 0
+    assert (
+        Order.objects.filter(pk__in=[closed.pk, resolved.pk], impilo_sync_due_at=None).count() == 2
+    )
 
 
 @pytest.mark.django_db(transaction=True)
