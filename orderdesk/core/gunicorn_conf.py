@@ -18,3 +18,10 @@ timeout = 60
 # The path, never the query string or the referrer: patient search is
 # /orders/new/patients/?q=<name>, so either would put patient names in the log.
 access_log_format = '%(h)s %(t)s "%(m)s %(U)s" %(s)s %(M)sms'
+# The error log names a failed request's URI, query string included: cut it there too.
+logger_class = "orderdesk.core.gunicorn_logging.Logger"
+
+# gunicorn 25+ opens a control socket (worker counts, reload, shutdown) at one path per
+# user, ~/.gunicorn/gunicorn.ctl: every orderdesk on the host (make run, the bench, verify,
+# the tests) would fight over it, and nothing here uses it.
+control_socket_disable = True

@@ -57,6 +57,10 @@ def test_the_access_log_format_has_method_path_status_and_time_but_no_query() ->
         assert leaky not in log_format
 
 
+def test_no_control_socket_for_processes_on_the_host_to_share_or_misuse() -> None:
+    assert effective_settings()["control_socket_disable"] == "True"
+
+
 def test_every_way_of_serving_takes_the_shared_settings() -> None:
     for launcher in (
         "Dockerfile",
