@@ -58,8 +58,10 @@ class ApiCallQuerySet(models.QuerySet["ApiCall"]):
 ApiCallManager = models.Manager.from_queryset(ApiCallQuerySet)
 
 
-class ApiCall(models.Model):
-    at = models.DateTimeField(default=timezone.now)
+class RequestColumns(models.Model):
+    """What a call sent and for whom: kept alike by the pending row written before the
+    send and by the ApiCall row that replaces it."""
+
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,
@@ -69,6 +71,19 @@ class ApiCall(models.Model):
     )
     # order_create, order_fetch, order_list, patient_search, kit_list
     action = models.CharField(max_length=40)
+    attempt = models.PositiveIntegerField(null=True, blank=True)
+    method = models.CharField(max_length=8)
+    url = models.TextField()  # the API key redacted
+    request_headers = models.JSONField(default=dict)
+    request_body = models.TextField(blank=True)
+    request_body_truncated = models.BooleanField(default=False)
+
+    class Meta:
+        abstract = True
+
+
+class ApiCall(RequestColumns):
+    at = models.DateTimeField(default=timezone.now)
     order = models.ForeignKey(
         "orders.Order",
         null=True,
@@ -76,13 +91,7 @@ class ApiCall(models.Model):
         on_delete=models.PROTECT,
         related_name="api_calls",
     )
-    attempt = models.PositiveIntegerField(null=True, blank=True)
-    method = models.CharField(max_length=8)
-    url = models.TextField()  # the API key redacted
     request_id = models.CharField(max_length=64)
-    request_headers = models.JSONField(default=dict)
-    request_body = models.TextField(blank=True)
-    request_body_truncated = models.BooleanField(default=False)
     status_code = models.PositiveSmallIntegerField(null=True, blank=True)
     response_headers = models.JSONField(default=dict)
     response_body = models.TextField(blank=True)
@@ -124,7 +133,7 @@ class ApiCall(models.Model):
         return self.error_class == PROCESS_STOPPED
 
 
-class PendingCall(models.Model):
+class PendingCall(RequestColumns):
     """A request about to be sent: written and committed before its bytes go out, and
     replaced by the call's ApiCall row in one transaction once its outcome is known.
 
@@ -135,10 +144,6 @@ class PendingCall(models.Model):
 
     request_id = models.CharField(max_length=64, unique=True)
     at = models.DateTimeField(default=timezone.now, db_index=True)
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
-    )
-    action = models.CharField(max_length=40)
     order = models.ForeignKey(
         "orders.Order",
         null=True,
@@ -146,12 +151,6 @@ class PendingCall(models.Model):
         on_delete=models.PROTECT,
         related_name="pending_calls",
     )
-    attempt = models.PositiveIntegerField(null=True, blank=True)
-    method = models.CharField(max_length=8)
-    url = models.TextField()  # the API key redacted
-    request_headers = models.JSONField(default=dict)
-    request_body = models.TextField(blank=True)
-    request_body_truncated = models.BooleanField(default=False)
 
     class Meta:
         ordering = ["at", "id"]
@@ -187,26 +186,24 @@ def record(
     insert is a request with no record, which is worse than a shortened label.
     """
     key = settings.IMPILO_API_KEY
-    cap = int(getattr(settings, "AUDIT_BODY_CAP_BYTES", 256 * 1024))
-    req_body, req_cut = redact.clean_body(request_body, key, cap)
+    cap = body_cap()
+    request = request_columns(
+        actor=actor,
+        order=order,
+        action=action,
+        attempt=attempt,
+        method=method,
+        url=url,
+        request_headers=request_headers,
+        request_body=request_body,
+    )
+    request["request_body_truncated"] |= request_body_truncated
     resp_body, resp_cut = redact.clean_body(response_body, key, cap)
     message, _ = redact.clean_body(error_message, key, cap)
-    # actor and order may be given as instances or as primary keys.
-    links = {
-        "actor_id" if isinstance(actor, int) else "actor": actor,
-        "order_id" if isinstance(order, int) else "order": order,
-    }
     return ApiCall.objects.create(
-        **links,
+        **request,
         at=at or timezone.now(),
-        action=_short(action, 40, key),
-        attempt=attempt,
-        method=_short(method, 8, key),
-        url=redact.clean_text(redact.redact_text(url, key)),
         request_id=_short(request_id, 64, key),
-        request_headers=redact.redact_headers(request_headers or {}, key),
-        request_body=req_body,
-        request_body_truncated=req_cut or request_body_truncated,
         status_code=status_code,
         response_headers=redact.redact_headers(response_headers or {}, key),
         response_body=resp_body,
@@ -216,6 +213,38 @@ def record(
         error_message=message,
         outcome=outcome,
     )
+
+
+def request_columns(
+    *,
+    action: str,
+    method: str,
+    url: str,
+    actor: Any = None,
+    order: Any = None,
+    attempt: int | None = None,
+    request_headers: Mapping[str, object] | None = None,
+    request_body: str | bytes | None = None,
+) -> dict[str, Any]:
+    """RequestColumns' values for a call, the API key redacted and the body capped."""
+    key = settings.IMPILO_API_KEY
+    body, cut = redact.clean_body(request_body, key, body_cap())
+    # actor and order may be given as instances or as primary keys.
+    return {
+        "actor_id" if isinstance(actor, int) else "actor": actor,
+        "order_id" if isinstance(order, int) else "order": order,
+        "action": _short(action, 40, key),
+        "attempt": attempt,
+        "method": _short(method, 8, key),
+        "url": redact.clean_text(redact.redact_text(url, key)),
+        "request_headers": redact.redact_headers(request_headers or {}, key),
+        "request_body": body,
+        "request_body_truncated": cut,
+    }
+
+
+def body_cap() -> int:
+    return int(getattr(settings, "AUDIT_BODY_CAP_BYTES", 256 * 1024))
 
 
 def _short(text: str, length: int, key: str) -> str:

@@ -17,8 +17,14 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from orderdesk.audit import redact
-from orderdesk.audit.models import PROCESS_STOPPED, ApiCall, Outcome, PendingCall, record
+from orderdesk.audit.models import (
+    PROCESS_STOPPED,
+    ApiCall,
+    Outcome,
+    PendingCall,
+    record,
+    request_columns,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -42,23 +48,18 @@ def open_call(
     request_body: str | bytes | None = None,
 ) -> PendingCall:
     """Write the pending row of a call about to be sent, redacted as ApiCall rows are."""
-    key = settings.IMPILO_API_KEY
-    cap = int(getattr(settings, "AUDIT_BODY_CAP_BYTES", 256 * 1024))
-    body, cut = redact.clean_body(request_body, key, cap)
-    links = {
-        "actor_id" if isinstance(actor, int) else "actor": actor,
-        "order_id" if isinstance(order, int) else "order": order,
-    }
     return PendingCall.objects.create(
-        **links,
         request_id=request_id[:64],
-        action=_short(action, 40, key),
-        attempt=attempt,
-        method=_short(method, 8, key),
-        url=redact.clean_text(redact.redact_text(url, key)),
-        request_headers=redact.redact_headers(request_headers or {}, key),
-        request_body=body,
-        request_body_truncated=cut,
+        **request_columns(
+            action=action,
+            method=method,
+            url=url,
+            actor=actor,
+            order=order,
+            attempt=attempt,
+            request_headers=request_headers,
+            request_body=request_body,
+        ),
     )
 
 
@@ -124,7 +125,3 @@ def _record_stopped(pending: PendingCall) -> ApiCall:
         error_class=PROCESS_STOPPED,
         error_message=STOPPED_MESSAGE,
     )
-
-
-def _short(text: str, length: int, key: str) -> str:
-    return redact.clean_text(redact.redact_text(text, key))[:length]
