@@ -1,14 +1,12 @@
-"""The Orders page's filters, search, sort and keyset cursor, read from the query string.
+"""The Orders page's filters, search, sort and pages, read from the query string.
 
 Built to stay fast with a million orders: every filter has an index (models.Order.Meta),
-pages are found by keyset (no OFFSET), and nothing counts the whole filtered list except
-the per-state counts, one grouped query over the indexed state column.
+pages are found by keyset (no OFFSET; the sorts and cursors are in orders/cursors.py), and
+nothing counts the whole filtered list except the per-state counts, one grouped query over
+the indexed state column.
 """
 
-import base64
-import binascii
 import hashlib
-import json
 import re
 from collections import Counter
 from datetime import date, datetime, time, timedelta
@@ -26,28 +24,15 @@ from django.utils import timezone
 from orderdesk.accounts.models import User
 from orderdesk.catalog.models import Site
 from orderdesk.core.forms import FilterForm
+from orderdesk.orders.cursors import MAX_ID, SORTS, after_cursor, decode_cursor, encode_cursor
 from orderdesk.orders.models import Order, RecipientType, State
 
 PAGE_SIZE = 50
-MAX_ID = 2**63 - 1  # BIGINT: a larger number would be a database error, not "no match"
 FILTER_NAMES = (
     "q", "state", "impilo_status", "date_from", "date_to", "patient", "site",
     "recipient_type", "created_by", "sort",
 )  # fmt: skip
 
-# (field, descending) in order; each ends in a unique column so the keyset is exact.
-Sort = tuple[tuple[str, bool], ...]
-NEWEST: Sort = (("created_at", True), ("id", True))
-SORTS: dict[str, Sort] = {
-    "-created": NEWEST,
-    "created": (("created_at", False), ("id", False)),
-    "reference": (("reference", False),),
-    "-reference": (("reference", True),),
-    "state": (("state", False), *NEWEST),
-    "-state": (("state", True), *NEWEST),
-    "impilo_status": (("impilo_status", False), *NEWEST),
-    "-impilo_status": (("impilo_status", True), *NEWEST),
-}
 DEFAULT_SORT = "-created"
 SORT_LABELS = [
     ("-created", "Newest first"),
@@ -236,18 +221,6 @@ def sorted_orders(data: dict[str, Any]) -> QuerySet[Order]:
     return filter_orders(data).order_by(*ordering(data["sort"]))
 
 
-def after_cursor(sort: str, values: list[Any]) -> Q:
-    """Rows strictly after `values` in this sort: (a > x) or (a = x and b > y) or ..."""
-    keys = SORTS[sort]
-    after = Q()
-    for index, (name, desc) in enumerate(keys):
-        step = Q(**{f"{name}__{'lt' if desc else 'gt'}": values[index]})
-        for prior in range(index):
-            step &= Q(**{keys[prior][0]: values[prior]})
-        after |= step
-    return after
-
-
 # A text search matching at most this many orders is read once, as (id, state) pairs, for
 # both the page and the counts: the trigram lookup is most of a search's cost.
 SMALL_SEARCH = 500
@@ -346,41 +319,7 @@ def _count_by_state(orders: QuerySet[Order]) -> dict[str, int]:
     return dict(zip(State.values, counts, strict=True))
 
 
-# --- Cursor and links ----------------------------------------------------------------------
-
-
-def encode_cursor(order: Order, sort: str) -> str:
-    values = []
-    for name, _ in SORTS[sort]:
-        value = getattr(order, name)
-        values.append(value.isoformat() if isinstance(value, datetime) else value)
-    text = json.dumps(values, separators=(",", ":"))
-    return base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
-
-
-def decode_cursor(text: str, sort: str) -> list[Any]:
-    """The values encode_cursor() wrote, typed again; ValueError for anything else."""
-    try:
-        raw = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
-        values = json.loads(raw.decode())
-    except (binascii.Error, UnicodeDecodeError, ValueError) as exc:
-        raise ValueError("unreadable cursor") from exc
-    keys = SORTS.get(sort)
-    if keys is None or not isinstance(values, list) or len(values) != len(keys):
-        raise ValueError("cursor does not match the sort")
-    typed: list[Any] = []
-    for (name, _), value in zip(keys, values, strict=True):
-        if name == "created_at" and isinstance(value, str):
-            value = datetime.fromisoformat(value)
-            if timezone.is_naive(value):
-                raise ValueError("naive time in cursor")
-        elif name == "id":
-            if not (isinstance(value, int) and 0 < value <= MAX_ID):
-                raise ValueError("bad id in cursor")
-        elif not isinstance(value, str):
-            raise ValueError(f"bad {name} in cursor")
-        typed.append(value)
-    return typed
+# --- Links ---------------------------------------------------------------------------------
 
 
 def query_string(data: dict[str, Any], *, cursor: str = "", **changes: Any) -> str:

@@ -13,13 +13,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from orderdesk.catalog.models import Site
-from orderdesk.orders.history import (
-    PAGE_SIZE,
-    HistoryFilterForm,
-    decode_cursor,
-    encode_cursor,
-    filter_orders,
-)
+from orderdesk.orders.cursors import decode_cursor, encode_cursor
+from orderdesk.orders.history import PAGE_SIZE, HistoryFilterForm, filter_orders
 from orderdesk.orders.models import Order, State
 from tests.orders.orders_data import make_order, make_orders
 
