@@ -1,8 +1,9 @@
 """The Orders page's sorts and their keyset cursors.
 
 Pages are found by keyset, not OFFSET: a cursor holds the sort's values of the row where a
-page ended, and the next page is the rows strictly after it, read from the sort's index.
-OFFSET would read and throw away every earlier row, and grows slower with each page.
+page ended (or, going back, began), and the next page is the rows strictly after it (the
+previous one the rows strictly before it), read from the sort's index. OFFSET would read and
+throw away every earlier row, and grows slower with each page.
 """
 
 import base64
@@ -35,14 +36,22 @@ SORTS: dict[str, Sort] = {
 
 def after_cursor(sort: str, values: list[Any]) -> Q:
     """Rows strictly after `values` in this sort: (a > x) or (a = x and b > y) or ..."""
-    keys = SORTS[sort]
-    after = Q()
+    return _beyond(SORTS[sort], values, forward=True)
+
+
+def before_cursor(sort: str, values: list[Any]) -> Q:
+    """Rows strictly before `values` in this sort: (a < x) or (a = x and b < y) or ..."""
+    return _beyond(SORTS[sort], values, forward=False)
+
+
+def _beyond(keys: Sort, values: list[Any], *, forward: bool) -> Q:
+    beyond = Q()
     for index, (name, desc) in enumerate(keys):
-        step = Q(**{f"{name}__{'lt' if desc else 'gt'}": values[index]})
+        step = Q(**{f"{name}__{'lt' if desc == forward else 'gt'}": values[index]})
         for prior in range(index):
             step &= Q(**{keys[prior][0]: values[prior]})
-        after |= step
-    return after
+        beyond |= step
+    return beyond
 
 
 def encode_cursor(order: Order, sort: str) -> str:

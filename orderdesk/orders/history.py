@@ -9,6 +9,7 @@ the indexed state column.
 import hashlib
 import re
 from collections import Counter
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
@@ -24,7 +25,14 @@ from django.utils import timezone
 from orderdesk.accounts.models import User
 from orderdesk.catalog.models import Site
 from orderdesk.core.forms import FilterForm
-from orderdesk.orders.cursors import MAX_ID, SORTS, after_cursor, decode_cursor, encode_cursor
+from orderdesk.orders.cursors import (
+    MAX_ID,
+    SORTS,
+    after_cursor,
+    before_cursor,
+    decode_cursor,
+    encode_cursor,
+)
 from orderdesk.orders.models import Order, RecipientType, State
 
 PAGE_SIZE = 50
@@ -52,6 +60,9 @@ LIST_COLUMNS = (
 )  # fmt: skip
 
 
+BAD_POSITION = "The page position in the address was not understood; showing the first page."
+
+
 class HistoryFilterForm(FilterForm):
     q = forms.CharField(label="Search", max_length=200, required=False)
     state = forms.ChoiceField(
@@ -77,8 +88,10 @@ class HistoryFilterForm(FilterForm):
         label="Created by", coerce=int, empty_value=None, required=False
     )
     sort = forms.ChoiceField(label="Sort by", choices=SORT_LABELS, required=False)
-    # Where the previous page ended; not typed by people, so not shown.
-    cursor = forms.CharField(required=False, widget=forms.HiddenInput)
+    # Where the previous page ended, or (for "Previous page") where the next one began; not
+    # typed by people, so not shown. No link has both: both show the first page, as bad ones.
+    cursor = forms.CharField(label="Page", required=False, widget=forms.HiddenInput)
+    before = forms.CharField(label="Page", required=False, widget=forms.HiddenInput)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -120,14 +133,16 @@ class HistoryFilterForm(FilterForm):
         start, end = data.get("date_from"), data.get("date_to")
         if start and end and end < start:
             self.add_error("date_to", "The to date is before the from date.")
-        if data.get("cursor"):
+        positions = [name for name in ("cursor", "before") if data.get(name)]
+        if len(positions) > 1:
+            del data["before"]
+            self.add_error("cursor", BAD_POSITION)
+        elif positions:
+            name = positions[0]
             try:
-                data["cursor"] = decode_cursor(data["cursor"], data.get("sort") or DEFAULT_SORT)
+                data[name] = decode_cursor(data[name], data.get("sort") or DEFAULT_SORT)
             except ValueError:
-                self.add_error(
-                    "cursor",
-                    "The page position in the address was not understood; showing the first page.",
-                )
+                self.add_error(name, BAD_POSITION)
         return data
 
     def valid_data(self) -> dict[str, Any]:
@@ -213,8 +228,8 @@ def filter_orders(data: dict[str, Any], *, by_state: bool = True) -> QuerySet[Or
     return orders
 
 
-def ordering(sort: str) -> list[str]:
-    return [f"-{name}" if desc else name for name, desc in SORTS[sort]]
+def ordering(sort: str, *, backwards: bool = False) -> list[str]:
+    return [f"-{name}" if desc != backwards else name for name, desc in SORTS[sort]]
 
 
 def sorted_orders(data: dict[str, Any]) -> QuerySet[Order]:
@@ -239,22 +254,42 @@ def text_matches(data: dict[str, Any]) -> list[tuple[int, str]] | None:
     return found if len(found) <= SMALL_SEARCH else None
 
 
-def page_of_orders(
-    data: dict[str, Any], matches: list[tuple[int, str]] | None = None
-) -> tuple[list[Order], str]:
-    """One page, and the cursor of the next page ("" if this is the last); among
-    `matches` (text_matches()) only, when given: found by id, not searched again."""
+@dataclass(frozen=True)
+class Page:
+    rows: list[Order]
+    next_cursor: str  # "" on the last page
+    previous_cursor: str  # "" on the first page
+    later: bool  # not the first page: "First page" is offered
+
+
+def page_of_orders(data: dict[str, Any], matches: list[tuple[int, str]] | None = None) -> Page:
+    """The page after data["cursor"], before data["before"], or the first; among `matches`
+    (text_matches()) only, when given: found by id, not searched again.
+
+    Going back reads the rows before, nearest first, and turns them round; one row more
+    than a page tells whether there are more. Coming back to a short first page (orders
+    were added or removed since) shows the first page instead, full.
+    """
+    sort = data["sort"]
     orders = sorted_orders(data).select_related("created_by").only(*LIST_COLUMNS)
     if matches is not None:
         state = data.get("state")
         orders = orders.filter(pk__in=[pk for pk, s in matches if not state or s == state])
-    if data.get("cursor"):
-        orders = orders.filter(after_cursor(data["sort"], data["cursor"]))
+    if data.get("before"):
+        back = orders.filter(before_cursor(sort, data["before"]))
+        rows = list(back.order_by(*ordering(sort, backwards=True))[: PAGE_SIZE + 1])
+        if len(rows) >= PAGE_SIZE:
+            more = len(rows) > PAGE_SIZE
+            rows = rows[:PAGE_SIZE][::-1]
+            previous = encode_cursor(rows[0], sort) if more else ""
+            return Page(rows, encode_cursor(rows[-1], sort), previous, later=more)
+    elif data.get("cursor"):
+        orders = orders.filter(after_cursor(sort, data["cursor"]))
     rows = list(orders[: PAGE_SIZE + 1])
-    if len(rows) <= PAGE_SIZE:
-        return rows, ""
-    rows = rows[:PAGE_SIZE]
-    return rows, encode_cursor(rows[-1], data["sort"])
+    later = bool(data.get("cursor"))
+    previous = encode_cursor(rows[0], sort) if later and rows else ""
+    following = encode_cursor(rows[PAGE_SIZE - 1], sort) if len(rows) > PAGE_SIZE else ""
+    return Page(rows[:PAGE_SIZE], following, previous, later)
 
 
 COUNTS_CACHE_SECONDS = 20
@@ -271,7 +306,7 @@ def state_counts(
 
     Cached briefly per filter, so paging and refreshing do not count again.
     """
-    filters = {k: v for k, v in sorted(data.items()) if k not in ("cursor", "sort") and v}
+    filters = {k: v for k, v in sorted(data.items()) if k not in ("cursor", "before", "sort") and v}
     key = "order-state-counts:" + hashlib.sha256(repr(filters).encode()).hexdigest()
     found = cache.get(key)
     if found is None and matches is not None:
@@ -322,7 +357,9 @@ def _count_by_state(orders: QuerySet[Order]) -> dict[str, int]:
 # --- Links ---------------------------------------------------------------------------------
 
 
-def query_string(data: dict[str, Any], *, cursor: str = "", **changes: Any) -> str:
+def query_string(
+    data: dict[str, Any], *, cursor: str = "", before: str = "", **changes: Any
+) -> str:
     """The valid filters as a query string, with some changed (e.g. sort, state)."""
     params = QueryDict(mutable=True)
     values = {name: data.get(name) for name in FILTER_NAMES} | changes
@@ -336,6 +373,8 @@ def query_string(data: dict[str, Any], *, cursor: str = "", **changes: Any) -> s
             params[name] = str(value)
     if cursor:
         params["cursor"] = cursor
+    if before:
+        params["before"] = before
     return params.urlencode()
 
 
