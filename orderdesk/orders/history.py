@@ -1,16 +1,15 @@
-"""The Orders page's filters, search, sort and keyset cursor, read from the query string.
+"""The Orders page's filters, search, sort and pages, read from the query string.
 
 Built to stay fast with a million orders: every filter has an index (models.Order.Meta),
-pages are found by keyset (no OFFSET), and nothing counts the whole filtered list except
-the per-state counts, one grouped query over the indexed state column.
+pages are found by keyset (no OFFSET; the sorts and cursors are in orders/cursors.py), and
+nothing counts the whole filtered list except the per-state counts, one grouped query over
+the indexed state column.
 """
 
-import base64
-import binascii
 import hashlib
-import json
 import re
 from collections import Counter
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
@@ -26,28 +25,22 @@ from django.utils import timezone
 from orderdesk.accounts.models import User
 from orderdesk.catalog.models import Site
 from orderdesk.core.forms import FilterForm
+from orderdesk.orders.cursors import (
+    MAX_ID,
+    SORTS,
+    after_cursor,
+    before_cursor,
+    decode_cursor,
+    encode_cursor,
+)
 from orderdesk.orders.models import Order, RecipientType, State
 
 PAGE_SIZE = 50
-MAX_ID = 2**63 - 1  # BIGINT: a larger number would be a database error, not "no match"
 FILTER_NAMES = (
     "q", "state", "impilo_status", "date_from", "date_to", "patient", "site",
     "recipient_type", "created_by", "sort",
 )  # fmt: skip
 
-# (field, descending) in order; each ends in a unique column so the keyset is exact.
-Sort = tuple[tuple[str, bool], ...]
-NEWEST: Sort = (("created_at", True), ("id", True))
-SORTS: dict[str, Sort] = {
-    "-created": NEWEST,
-    "created": (("created_at", False), ("id", False)),
-    "reference": (("reference", False),),
-    "-reference": (("reference", True),),
-    "state": (("state", False), *NEWEST),
-    "-state": (("state", True), *NEWEST),
-    "impilo_status": (("impilo_status", False), *NEWEST),
-    "-impilo_status": (("impilo_status", True), *NEWEST),
-}
 DEFAULT_SORT = "-created"
 SORT_LABELS = [
     ("-created", "Newest first"),
@@ -65,6 +58,9 @@ LIST_COLUMNS = (
     "site_impilo_id", "site_name", "created_at", "impilo_id", "impilo_status",
     "created_by__username", "created_by__first_name", "created_by__last_name",
 )  # fmt: skip
+
+
+BAD_POSITION = "The page position in the address was not understood; showing the first page."
 
 
 class HistoryFilterForm(FilterForm):
@@ -92,8 +88,10 @@ class HistoryFilterForm(FilterForm):
         label="Created by", coerce=int, empty_value=None, required=False
     )
     sort = forms.ChoiceField(label="Sort by", choices=SORT_LABELS, required=False)
-    # Where the previous page ended; not typed by people, so not shown.
-    cursor = forms.CharField(required=False, widget=forms.HiddenInput)
+    # Where the previous page ended, or (for "Previous page") where the next one began; not
+    # typed by people, so not shown. No link has both: both show the first page, as bad ones.
+    cursor = forms.CharField(label="Page", required=False, widget=forms.HiddenInput)
+    before = forms.CharField(label="Page", required=False, widget=forms.HiddenInput)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -135,14 +133,16 @@ class HistoryFilterForm(FilterForm):
         start, end = data.get("date_from"), data.get("date_to")
         if start and end and end < start:
             self.add_error("date_to", "The to date is before the from date.")
-        if data.get("cursor"):
+        positions = [name for name in ("cursor", "before") if data.get(name)]
+        if len(positions) > 1:
+            del data["before"]
+            self.add_error("cursor", BAD_POSITION)
+        elif positions:
+            name = positions[0]
             try:
-                data["cursor"] = decode_cursor(data["cursor"], data.get("sort") or DEFAULT_SORT)
+                data[name] = decode_cursor(data[name], data.get("sort") or DEFAULT_SORT)
             except ValueError:
-                self.add_error(
-                    "cursor",
-                    "The page position in the address was not understood; showing the first page.",
-                )
+                self.add_error(name, BAD_POSITION)
         return data
 
     def valid_data(self) -> dict[str, Any]:
@@ -228,24 +228,12 @@ def filter_orders(data: dict[str, Any], *, by_state: bool = True) -> QuerySet[Or
     return orders
 
 
-def ordering(sort: str) -> list[str]:
-    return [f"-{name}" if desc else name for name, desc in SORTS[sort]]
+def ordering(sort: str, *, backwards: bool = False) -> list[str]:
+    return [f"-{name}" if desc != backwards else name for name, desc in SORTS[sort]]
 
 
 def sorted_orders(data: dict[str, Any]) -> QuerySet[Order]:
     return filter_orders(data).order_by(*ordering(data["sort"]))
-
-
-def after_cursor(sort: str, values: list[Any]) -> Q:
-    """Rows strictly after `values` in this sort: (a > x) or (a = x and b > y) or ..."""
-    keys = SORTS[sort]
-    after = Q()
-    for index, (name, desc) in enumerate(keys):
-        step = Q(**{f"{name}__{'lt' if desc else 'gt'}": values[index]})
-        for prior in range(index):
-            step &= Q(**{keys[prior][0]: values[prior]})
-        after |= step
-    return after
 
 
 # A text search matching at most this many orders is read once, as (id, state) pairs, for
@@ -266,22 +254,42 @@ def text_matches(data: dict[str, Any]) -> list[tuple[int, str]] | None:
     return found if len(found) <= SMALL_SEARCH else None
 
 
-def page_of_orders(
-    data: dict[str, Any], matches: list[tuple[int, str]] | None = None
-) -> tuple[list[Order], str]:
-    """One page, and the cursor of the next page ("" if this is the last); among
-    `matches` (text_matches()) only, when given: found by id, not searched again."""
+@dataclass(frozen=True)
+class Page:
+    rows: list[Order]
+    next_cursor: str  # "" on the last page
+    previous_cursor: str  # "" on the first page
+    later: bool  # not the first page: "First page" is offered
+
+
+def page_of_orders(data: dict[str, Any], matches: list[tuple[int, str]] | None = None) -> Page:
+    """The page after data["cursor"], before data["before"], or the first; among `matches`
+    (text_matches()) only, when given: found by id, not searched again.
+
+    Going back reads the rows before, nearest first, and turns them round; one row more
+    than a page tells whether there are more. Coming back to a short first page (orders
+    were added or removed since) shows the first page instead, full.
+    """
+    sort = data["sort"]
     orders = sorted_orders(data).select_related("created_by").only(*LIST_COLUMNS)
     if matches is not None:
         state = data.get("state")
         orders = orders.filter(pk__in=[pk for pk, s in matches if not state or s == state])
-    if data.get("cursor"):
-        orders = orders.filter(after_cursor(data["sort"], data["cursor"]))
+    if data.get("before"):
+        back = orders.filter(before_cursor(sort, data["before"]))
+        rows = list(back.order_by(*ordering(sort, backwards=True))[: PAGE_SIZE + 1])
+        if len(rows) >= PAGE_SIZE:
+            more = len(rows) > PAGE_SIZE
+            rows = rows[:PAGE_SIZE][::-1]
+            previous = encode_cursor(rows[0], sort) if more else ""
+            return Page(rows, encode_cursor(rows[-1], sort), previous, later=more)
+    elif data.get("cursor"):
+        orders = orders.filter(after_cursor(sort, data["cursor"]))
     rows = list(orders[: PAGE_SIZE + 1])
-    if len(rows) <= PAGE_SIZE:
-        return rows, ""
-    rows = rows[:PAGE_SIZE]
-    return rows, encode_cursor(rows[-1], data["sort"])
+    later = bool(data.get("cursor"))
+    previous = encode_cursor(rows[0], sort) if later and rows else ""
+    following = encode_cursor(rows[PAGE_SIZE - 1], sort) if len(rows) > PAGE_SIZE else ""
+    return Page(rows[:PAGE_SIZE], following, previous, later)
 
 
 COUNTS_CACHE_SECONDS = 20
@@ -298,7 +306,7 @@ def state_counts(
 
     Cached briefly per filter, so paging and refreshing do not count again.
     """
-    filters = {k: v for k, v in sorted(data.items()) if k not in ("cursor", "sort") and v}
+    filters = {k: v for k, v in sorted(data.items()) if k not in ("cursor", "before", "sort") and v}
     key = "order-state-counts:" + hashlib.sha256(repr(filters).encode()).hexdigest()
     found = cache.get(key)
     if found is None and matches is not None:
@@ -346,44 +354,12 @@ def _count_by_state(orders: QuerySet[Order]) -> dict[str, int]:
     return dict(zip(State.values, counts, strict=True))
 
 
-# --- Cursor and links ----------------------------------------------------------------------
+# --- Links ---------------------------------------------------------------------------------
 
 
-def encode_cursor(order: Order, sort: str) -> str:
-    values = []
-    for name, _ in SORTS[sort]:
-        value = getattr(order, name)
-        values.append(value.isoformat() if isinstance(value, datetime) else value)
-    text = json.dumps(values, separators=(",", ":"))
-    return base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
-
-
-def decode_cursor(text: str, sort: str) -> list[Any]:
-    """The values encode_cursor() wrote, typed again; ValueError for anything else."""
-    try:
-        raw = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
-        values = json.loads(raw.decode())
-    except (binascii.Error, UnicodeDecodeError, ValueError) as exc:
-        raise ValueError("unreadable cursor") from exc
-    keys = SORTS.get(sort)
-    if keys is None or not isinstance(values, list) or len(values) != len(keys):
-        raise ValueError("cursor does not match the sort")
-    typed: list[Any] = []
-    for (name, _), value in zip(keys, values, strict=True):
-        if name == "created_at" and isinstance(value, str):
-            value = datetime.fromisoformat(value)
-            if timezone.is_naive(value):
-                raise ValueError("naive time in cursor")
-        elif name == "id":
-            if not (isinstance(value, int) and 0 < value <= MAX_ID):
-                raise ValueError("bad id in cursor")
-        elif not isinstance(value, str):
-            raise ValueError(f"bad {name} in cursor")
-        typed.append(value)
-    return typed
-
-
-def query_string(data: dict[str, Any], *, cursor: str = "", **changes: Any) -> str:
+def query_string(
+    data: dict[str, Any], *, cursor: str = "", before: str = "", **changes: Any
+) -> str:
     """The valid filters as a query string, with some changed (e.g. sort, state)."""
     params = QueryDict(mutable=True)
     values = {name: data.get(name) for name in FILTER_NAMES} | changes
@@ -397,6 +373,8 @@ def query_string(data: dict[str, Any], *, cursor: str = "", **changes: Any) -> s
             params[name] = str(value)
     if cursor:
         params["cursor"] = cursor
+    if before:
+        params["before"] = before
     return params.urlencode()
 
 

@@ -13,7 +13,7 @@ pytestmark = pytest.mark.django_db
 QUERIES = [
     "",
     "q=lopez&state=failed&sort=reference&date_from=2026-01-02&patient=7&recipient_type=site",
-    "q=%3Cb%3E%22x%22&date_from=yesterday&patient=abc&site=nope&state=exploded&cursor=zz",
+    "q=%3Cb%3E%22x%22&date_from=yesterday&patient=abc&site=nope&state=exploded&cursor=zz&before=zz",
     "action=order_create&outcome=ambiguous&status=503&order=od-1&date_to=2026-02-03",
     "status=abc&date_from=2026-13-01&cursor=%%%",
 ]

@@ -13,13 +13,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from orderdesk.catalog.models import Site
-from orderdesk.orders.history import (
-    PAGE_SIZE,
-    HistoryFilterForm,
-    decode_cursor,
-    encode_cursor,
-    filter_orders,
-)
+from orderdesk.orders import history
+from orderdesk.orders.cursors import decode_cursor, encode_cursor
+from orderdesk.orders.history import PAGE_SIZE, HistoryFilterForm, filter_orders
 from orderdesk.orders.models import Order, State
 from tests.orders.orders_data import make_order, make_orders
 
@@ -34,6 +30,15 @@ def references(html: str) -> list[str]:
 def next_link(html: str) -> str:
     match = re.search(r'href="\?([^"]*cursor=[^"]*)"', html)
     return "?" + match.group(1).replace("&amp;", "&") if match else ""
+
+
+def previous_link(html: str) -> str:
+    match = re.search(r'href="\?([^"]*)"[^>]*>Previous page<', html)
+    return "?" + match.group(1).replace("&amp;", "&") if match else ""
+
+
+def listed_html(client: Client, query: str = "") -> str:
+    return client.get(LIST + query).content.decode()
 
 
 def listed(client: Client, query: str = "") -> list[str]:
@@ -220,6 +225,91 @@ def test_cursor_round_trips_through_text(coordinator) -> None:
     ]
 
 
+@pytest.mark.django_db
+@pytest.mark.parametrize("sort", ["-created", "state", "-impilo_status", "reference"])
+def test_previous_page_walks_back_over_exactly_the_pages_next_showed(
+    coordinator, coordinator_client, monkeypatch, sort
+) -> None:
+    monkeypatch.setattr(history, "PAGE_SIZE", 4)
+    moment = timezone.now()
+    for n in range(4 * 3 + 2):  # ties within each second, state and status: ids decide
+        make_order(
+            coordinator,
+            created_at=moment + timedelta(seconds=n // 3),
+            state=[State.SUBMITTED, State.FAILED][n % 2],
+            impilo_status=["", "shipped", "packed"][n % 3],
+        )
+    ordered = list(
+        Order.objects.order_by(*history.ordering(sort)).values_list("reference", flat=True)
+    )
+    forward = [listed_html(coordinator_client, f"?sort={sort}")]
+    for _ in range(3):
+        forward.append(listed_html(coordinator_client, next_link(forward[-1])))
+    assert [references(html) for html in forward] == [ordered[i : i + 4] for i in (0, 4, 8, 12)]
+    assert "Previous page" not in forward[0]
+    assert all(previous_link(html) for html in forward[1:])
+
+    backward = [forward[-1]]
+    for _ in range(3):
+        link = previous_link(backward[-1])
+        assert "cursor=" not in link
+        assert f"sort={sort}" in link or sort == "-created"
+        backward.append(listed_html(coordinator_client, link))
+    assert [references(html) for html in backward] == [references(html) for html in forward[::-1]]
+    first_again = backward[-1]
+    assert "Previous page" not in first_again
+    assert "First page" not in first_again
+    assert "before=" not in next_link(first_again)
+    # Forward again from a page reached backwards: the same next page.
+    after_back = listed_html(coordinator_client, next_link(backward[2]))
+    assert references(after_back) == references(forward[2])
+
+
+@pytest.mark.django_db
+def test_previous_to_a_first_page_that_shrank_shows_the_first_page_full(
+    coordinator, coordinator_client, monkeypatch
+) -> None:
+    monkeypatch.setattr(history, "PAGE_SIZE", 3)
+    orders = make_orders(coordinator, 7)[::-1]  # newest first, as listed
+    second = listed_html(coordinator_client, next_link(listed_html(coordinator_client)))
+    assert references(second) == [order.reference for order in orders[3:6]]
+    orders.pop(1).delete()
+    html = listed_html(coordinator_client, previous_link(second))
+    assert references(html) == [order.reference for order in orders[:3]]
+    assert "Previous page" not in html
+    assert "First page" not in html
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "before",
+    [
+        "%%%garbage",
+        "WzEsMl0",  # valid base64 and JSON, wrong shape
+        "reference-sort",  # a cursor written for another sort
+        "with-cursor",  # both directions at once
+    ],
+)
+def test_a_bad_previous_position_gives_a_message_and_the_first_page(
+    coordinator, coordinator_client, monkeypatch, before
+) -> None:
+    monkeypatch.setattr(history, "PAGE_SIZE", 3)
+    orders = make_orders(coordinator, 5)
+    query = f"?before={before}"
+    if before == "reference-sort":
+        query = f"?before={encode_cursor(orders[0], 'reference')}"
+    elif before == "with-cursor":
+        page_end = encode_cursor(orders[2], "-created")
+        query = f"?cursor={page_end}&before={encode_cursor(orders[1], '-created')}"
+    response = coordinator_client.get(LIST + query)
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "Page: The page position in the address was not understood" in html
+    assert references(html) == [order.reference for order in orders[::-1][:3]]
+    assert "Previous page" not in html
+    assert "First page" not in html
+
+
 # --- Counts ------------------------------------------------------------------------------------
 
 
@@ -253,6 +343,7 @@ def test_counts_per_state_follow_the_other_filters(coordinator, coordinator_clie
         "?sort=password",
         "?cursor=%%%garbage",
         "?cursor=WzEsMl0",  # valid base64 and JSON, wrong shape
+        "?before=%%%garbage",
         "?q=" + "x" * 500,
     ],
 )
@@ -288,6 +379,23 @@ def test_query_count_does_not_grow_with_orders_or_lines(
     with django_assert_max_num_queries(len(few.captured_queries)) as many:
         coordinator_client.get(LIST + "?q=lopez")
     assert len(many.captured_queries) == len(few.captured_queries)
+
+
+@pytest.mark.django_db
+def test_a_previous_page_costs_the_queries_a_next_page_does(
+    coordinator, coordinator_client, monkeypatch, django_assert_max_num_queries
+) -> None:
+    monkeypatch.setattr(history, "PAGE_SIZE", 3)
+    make_orders(coordinator, 10)
+    first = listed_html(coordinator_client)  # counts the states, cached for the next pages
+    with django_assert_max_num_queries(30) as forward:
+        second = listed_html(coordinator_client, next_link(first))
+    by_next = len(forward.captured_queries)  # the next request empties the query log
+    third = listed_html(coordinator_client, next_link(second))
+    with django_assert_max_num_queries(by_next) as backward:
+        second_again = listed_html(coordinator_client, previous_link(third))
+    assert references(second_again) == references(second)
+    assert len(backward.captured_queries) == by_next
 
 
 @pytest.mark.django_db

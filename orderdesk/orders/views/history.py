@@ -31,14 +31,14 @@ def order_list(request: AuthedHttpRequest) -> HttpResponse:
     form = HistoryFilterForm(request.GET)
     data = form.valid_data()
     matches = history.text_matches(data)
-    orders, next_cursor = history.page_of_orders(data, matches)
+    page = history.page_of_orders(data, matches)
     link = order_link()
     context: dict[str, Any] = {
         "form": form,
         "problems": form.problems(),
         "rows": [
             (order, sync.status_label(order.impilo_status), link(order.reference))
-            for order in orders
+            for order in page.rows
         ],
         "counts": [
             (value, label, n, history.query_string(data, state=value))
@@ -48,9 +48,14 @@ def order_list(request: AuthedHttpRequest) -> HttpResponse:
         "active_state": data.get("state") or "",
         "search_kind": data["search"][0] if data.get("q") else "",
         "columns": _columns(data),
-        "paged": bool(data.get("cursor")),
+        "paged": page.later,
         "first_query": history.query_string(data),
-        "next_query": history.query_string(data, cursor=next_cursor) if next_cursor else "",
+        "previous_query": (
+            history.query_string(data, before=page.previous_cursor) if page.previous_cursor else ""
+        ),
+        "next_query": (
+            history.query_string(data, cursor=page.next_cursor) if page.next_cursor else ""
+        ),
         "filter_query": history.query_string(data, sort=None),
         "can_export": request.user.has_perm(roles.ADMINISTER),
         "can_see_webhooks": request.user.has_perm(roles.ADMINISTER),
@@ -77,6 +82,7 @@ def order_export(request: AuthedHttpRequest) -> StreamingHttpResponse:
     """Every order matching the filters, as CSV, streamed (no page limit, no cursor)."""
     data = HistoryFilterForm(request.GET).valid_data()
     data.pop("cursor", None)
+    data.pop("before", None)
     rows = export.stream_csv(export.export_rows(history.sorted_orders(data)))
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
     return StreamingHttpResponse(
@@ -95,7 +101,7 @@ def order_chart(request: AuthedHttpRequest) -> HttpResponse:
     """Orders per day by outcome, under the list's filters (its own date range)."""
     form = HistoryFilterForm(request.GET)
     data = form.valid_data()
-    for name in ("date_from", "date_to", "cursor"):
+    for name in ("date_from", "date_to", "cursor", "before"):
         data.pop(name, None)
     days = request.GET.get("days", "")
     span = int(days) if days.isdigit() and int(days) in chart.DAY_CHOICES else 30
