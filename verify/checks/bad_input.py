@@ -309,6 +309,12 @@ def _query_cases(
             "handled",
         ),
         Case(
+            g,
+            "list previous-page cursor garbage, and both cursors at once",
+            get(coordinator, "/orders/", {"before": "W1td", "cursor": "W10"}),
+            "handled",
+        ),
+        Case(
             g, "list sort dunder", get(coordinator, "/orders/", {"sort": "-__class__"}), "handled"
         ),
         Case(
