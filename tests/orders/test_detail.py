@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from orderdesk.audit.models import ApiCall, AuditView, Outcome, ViewKind, record
 from orderdesk.orders.models import OrderEvent, State
+from orderdesk.orders.views.detail import PANEL_BODY_CHARS
 from orderdesk.sandbox import faults
 from tests.orders.orders_data import SHIPPED_JSON, make_order
 from tests.orders.test_sync import STEP, sandbox_order
@@ -271,6 +272,29 @@ def test_requests_panel_shows_every_call_in_full_without_the_key(
     assert (view.viewer, view.kind) == (support, ViewKind.ORDER)
     assert view.query == f"order={order.reference}"
     assert sorted(view.apicall_ids) == [first.pk, second.pk]
+
+
+@pytest.mark.django_db
+def test_requests_panel_shows_the_start_of_a_large_response_and_links_to_the_rest(
+    coordinator, support_client
+) -> None:
+    """A reconcile's order-list answers run to 256 KB each; an order with twenty of them
+    made a panel of megabytes that took seconds. The panel shows each response's start."""
+    order = make_order(coordinator)
+    big = json.dumps({"content": [{"id": n, "externalOrderIds": [f"OD-{n:08d}"]}
+                                  for n in range(3000)], "tail": "END-OF-BODY"})  # fmt: skip
+    assert len(big) > 4 * PANEL_BODY_CHARS
+    calls = [make_call(order, action="order_list", method="GET", response_body=big,
+                       request_body="") for _ in range(20)]  # fmt: skip
+    html = support_client.get(requests_url(order), headers=HTMX).content.decode()
+    assert html.count("<details>") == 20
+    assert "END-OF-BODY" not in html
+    assert "OD-00000001" in html  # the start is there
+    assert html.count("Only the start of this response is shown here") == 20
+    assert f'href="/audit/{calls[0].pk}/"' in html
+    assert len(html) < 20 * 2 * PANEL_BODY_CHARS
+    full = support_client.get(f"/audit/{calls[0].pk}/").content.decode()
+    assert "END-OF-BODY" in full  # the call's own page keeps it all
 
 
 @pytest.mark.django_db

@@ -7,6 +7,7 @@ import difflib
 from typing import Any
 
 from django.contrib import messages
+from django.db.models.functions import Substr
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_POST
@@ -27,6 +28,10 @@ LIVE_TEMPLATE = "orders/_order_live.html"
 POLL_SENDING_SECONDS = 2  # the worker acts within seconds
 POLL_IMPILO_SECONDS = 5  # Impilo's statuses move in minutes to days
 MAX_CALLS = 50
+# Each response in the panel is shown up to this many characters; the call's own page has
+# it all. Order-list answers (reconciliation) run to the audit cap, 256 KB each: twenty of
+# them made a panel of megabytes that took seconds to build and to read.
+PANEL_BODY_CHARS = 8 * 1024
 
 
 def _order(reference: str) -> Order:
@@ -121,11 +126,16 @@ def _calls(order: Order) -> tuple[list[ApiCall], bool]:
     newest = list(
         ApiCall.objects.filter(order=order)
         .select_related("actor")
+        .defer("response_body")  # only its start is shown: read only that
+        .annotate(response_start=Substr("response_body", 1, PANEL_BODY_CHARS + 1))
         .order_by("-at", "-id")[: MAX_CALLS + 1]
     )
     calls = list(reversed(newest[:MAX_CALLS]))
     for call in calls:
         call.order = order  # the shared template names the order: no query per row
+        # For this page only (audit rows are never saved again): the start of the body.
+        call.response_body = call.response_start[:PANEL_BODY_CHARS]
+        call.response_body_shortened = len(call.response_start) > PANEL_BODY_CHARS
     return calls, len(newest) > MAX_CALLS
 
 
