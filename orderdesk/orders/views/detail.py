@@ -134,8 +134,9 @@ def _calls(order: Order) -> tuple[list[ApiCall], bool]:
     for call in calls:
         call.order = order  # the shared template names the order: no query per row
         # For this page only (audit rows are never saved again): the start of the body.
-        call.response_body = call.response_start[:PANEL_BODY_CHARS]
-        call.response_body_shortened = len(call.response_start) > PANEL_BODY_CHARS
+        shown: Any = call  # carries the annotation and a page-only flag
+        shown.response_body = shown.response_start[:PANEL_BODY_CHARS]
+        shown.response_body_shortened = len(shown.response_start) > PANEL_BODY_CHARS
     return calls, len(newest) > MAX_CALLS
 
 
