@@ -9,7 +9,6 @@ the call can no longer be in flight.
 """
 
 import logging
-from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -35,32 +34,10 @@ STOPPED_MESSAGE = (
 RECOVER_BATCH = 200
 
 
-def open_call(
-    *,
-    request_id: str,
-    action: str,
-    method: str,
-    url: str,
-    actor: Any = None,
-    order: Any = None,
-    attempt: int | None = None,
-    request_headers: Mapping[str, object] | None = None,
-    request_body: str | bytes | None = None,
-) -> PendingCall:
-    """Write the pending row of a call about to be sent, redacted as ApiCall rows are."""
-    return PendingCall.objects.create(
-        request_id=request_id[:64],
-        **request_columns(
-            action=action,
-            method=method,
-            url=url,
-            actor=actor,
-            order=order,
-            attempt=attempt,
-            request_headers=request_headers,
-            request_body=request_body,
-        ),
-    )
+def open_call(*, request_id: str, **request: Any) -> PendingCall:
+    """Write the pending row of a call about to be sent (models.request_columns' arguments),
+    redacted as ApiCall rows are."""
+    return PendingCall.objects.create(request_id=request_id[:64], **request_columns(**request))
 
 
 def close_call(request_id: str, **call: Any) -> ApiCall:
