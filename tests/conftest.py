@@ -2,12 +2,14 @@
 
 import os
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 import pytest
 from django.contrib.auth.models import Group
+from django.core.cache import cache
 from django.test import Client
 from django.utils import timezone
+from pytest_django import DjangoDbBlocker
 
 from orderdesk.accounts.models import User
 from orderdesk.accounts.roles import ensure_role_groups
@@ -18,6 +20,25 @@ os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or "/usr/bin/chromium"
 PASSWORD = "a-test-password-1"
+
+
+@pytest.fixture(autouse=True)
+def _clear_cache_after_committed_tests(
+    request: pytest.FixtureRequest, django_db_blocker: DjangoDbBlocker
+) -> Iterator[None]:
+    """A test whose writes are committed (transaction=True, live_server) is cleaned by a
+    flush, which leaves the cache table alone: the Orders page's cached state counts would
+    outlive it and show the next test the last one's numbers. Autouse fixtures are torn down
+    last, so this runs after the flush."""
+    marker = request.node.get_closest_marker("django_db")
+    committed = bool(
+        {"live_server", "transactional_db"} & set(request.fixturenames)
+        or (marker and (marker.kwargs.get("transaction") or marker.args[:1] == (True,)))
+    )
+    yield
+    if committed:
+        with django_db_blocker.unblock():
+            cache.clear()
 
 
 @pytest.fixture

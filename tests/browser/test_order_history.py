@@ -6,7 +6,6 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from django.core.cache import cache
 from django.utils import timezone
 from playwright.sync_api import Locator, Page, expect
 
@@ -25,7 +24,6 @@ def references(page: Page) -> Locator:
 
 
 def test_admin_filters_by_state_and_searches_by_patient(admin_user, sign_in) -> None:
-    cache.clear()  # the per-state counts are cached briefly (and the cache outlives a flush)
     start = timezone.now() - timedelta(hours=1)
     lopez = make_orders(admin_user, 4)
     failed = [
@@ -81,7 +79,6 @@ def test_admin_filters_by_state_and_searches_by_patient(admin_user, sign_in) -> 
 def test_pages_forward_and_back_and_only_admins_may_export(
     admin_user, coordinator, sign_in, monkeypatch, tmp_path: Path
 ) -> None:
-    cache.clear()
     monkeypatch.setattr(history, "PAGE_SIZE", 5)  # live_server runs in this process
     newest_first = [o.reference for o in reversed(make_orders(admin_user, 12))]
     first, second, third = newest_first[:5], newest_first[5:10], newest_first[10:]
