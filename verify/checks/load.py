@@ -225,9 +225,8 @@ def run(ctx: Context) -> list[Row]:
                 + (
                     f" after a {ctx.sizes.load_warmup_seconds} s warm-up"
                     if phase == "normal"
-                    else ""
-                )
-                + (", Impilo 5 s latency + 20 % 503" if phase != "normal" else ""),
+                    else ", Impilo 5 s latency + 20 % 503"
+                ),
                 f"0 errors; page p95 ≤ {limit * 1000:.0f} ms"
                 + (" (pages not calling Impilo)" if exclude else ""),
                 f"{len(samples)} requests, {len(errors)} errors; p95 {p95(held) * 1000:.0f} ms "
