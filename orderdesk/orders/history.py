@@ -276,10 +276,15 @@ def page_of_orders(data: dict[str, Any], matches: list[tuple[int, str]] | None =
     were added or removed since) shows the first page instead, full.
     """
     sort = data["sort"]
-    orders = sorted_orders(data).select_related("created_by").only(*LIST_COLUMNS)
-    if matches is not None:
+    if matches is None:
+        orders = sorted_orders(data)
+    else:
+        # They passed every other filter in text_matches(): only the state is left to apply.
+        # Searching them again re-ran the text match on every row (~1.5 ms at a million).
         state = data.get("state")
-        orders = orders.filter(pk__in=[pk for pk, s in matches if not state or s == state])
+        ids = [pk for pk, found_state in matches if not state or found_state == state]
+        orders = Order.objects.filter(pk__in=ids).order_by(*ordering(sort))
+    orders = orders.select_related("created_by").only(*LIST_COLUMNS)
     if data.get("before"):
         back = orders.filter(before_cursor(sort, data["before"]))
         rows = list(back.order_by(*ordering(sort, backwards=True))[: PAGE_SIZE + 1])
