@@ -279,8 +279,8 @@ def page_of_orders(data: dict[str, Any], matches: list[tuple[int, str]] | None =
     if matches is None:
         orders = sorted_orders(data)
     else:
-        # They passed every other filter in text_matches(): only the state is left to apply.
-        # Searching them again re-ran the text match on every row (~1.5 ms at a million).
+        # They passed every other filter in text_matches(): only the state is left to apply,
+        # not the text again (at a million orders, ~0.4 ms for a name on 276 of them).
         state = data.get("state")
         ids = [pk for pk, found_state in matches if not state or found_state == state]
         orders = Order.objects.filter(pk__in=ids).order_by(*ordering(sort))
