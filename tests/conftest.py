@@ -14,6 +14,7 @@ from pytest_django import DjangoDbBlocker
 from orderdesk.accounts.models import User
 from orderdesk.accounts.roles import ensure_role_groups
 from orderdesk.core.session_renewal import RENEWED_AT
+from orderdesk.impilo.client import close_thread_session
 
 # Playwright's sync API runs an event loop in the test thread; Django must allow ORM calls.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
@@ -39,6 +40,18 @@ def _clear_cache_after_committed_tests(
     if committed:
         with django_db_blocker.unblock():
             cache.clear()
+
+
+@pytest.fixture(autouse=True)
+def _close_impilo_connections_after_live_server_tests(
+    request: pytest.FixtureRequest,
+) -> Iterator[None]:
+    """The test's own calls to the sandbox keep an HTTP connection alive (this thread's
+    Impilo session). The live server's thread serving it would keep its database connection
+    open to the end of the run, where PostgreSQL then refuses to drop the test database."""
+    yield
+    if "live_server" in request.fixturenames:
+        close_thread_session()
 
 
 @pytest.fixture

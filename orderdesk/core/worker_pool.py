@@ -4,7 +4,7 @@ One django-tasks-db loop sends one order at a time, and most of its time goes wa
 for Impilo's answer and for the database's commits. N loops in threads overlap those
 waits: each claims its own task (select_for_update(skip_locked) on PostgreSQL, an
 exclusive transaction on SQLite) and has its own database connection (Django keeps one
-per thread), closed when its thread ends.
+per thread) and HTTP session to Impilo (impilo/client.py), both closed when its loop ends.
 
 Signals can only be installed from the main thread, so the pool installs one handler for
 all loops instead of each Worker's own. The first SIGTERM/SIGINT clears every loop's
@@ -24,6 +24,7 @@ from django.db import connections
 from django_tasks_db.management.commands.db_worker import Worker
 
 from orderdesk.core.worker_loop import run_through_outages
+from orderdesk.impilo.client import close_thread_session
 
 logger = logging.getLogger(__name__)
 
@@ -114,3 +115,5 @@ class WorkerPool:
             self.stop()
         finally:
             connections.close_all()  # this thread's connections only
+            # Its kept-alive connection to Impilo too: a server thread may be holding it.
+            close_thread_session()
