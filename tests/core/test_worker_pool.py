@@ -2,7 +2,6 @@
 connections a loop leaves."""
 
 import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 import requests
@@ -10,6 +9,7 @@ from django_tasks_db.management.commands.db_worker import Worker
 
 from orderdesk.core.worker_pool import WorkerPool
 from orderdesk.impilo.client import thread_session
+from tests.impilo.servers import KeepAliveServer
 
 
 def test_each_loop_has_its_own_id_under_the_pool_name() -> None:
@@ -42,34 +42,18 @@ def test_one_failing_loop_stops_the_others_and_the_pool_reports_it(monkeypatch) 
 def test_a_loop_that_ends_closes_its_kept_alive_connection_to_impilo(monkeypatch) -> None:
     """Else the server's thread for that connection waits on it (and, for the sandbox under
     a live server, keeps a database connection open) as long as the process lives."""
-
-    class KeepAlive(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-
-        def do_GET(self) -> None:
-            self.send_response(204)
-            self.end_headers()
-
-        def log_message(self, *args: object) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), KeepAlive)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
     sessions: list[requests.Session] = []
 
     def run(self: Worker) -> None:
         session = thread_session()
-        url = f"http://127.0.0.1:{server.server_port}/"
         # Through the session's own connection pool; its send() wants an audited client.
-        session.get_adapter(url).send(requests.Request("GET", url).prepare(), timeout=5)
+        session.get_adapter(server.url).send(requests.Request("GET", server.url).prepare())
         assert session.adapters["http://"].poolmanager.pools  # type: ignore[attr-defined]
         sessions.append(session)
         self.running = False  # one pass, then the loop ends
 
     monkeypatch.setattr(Worker, "run", run)
-    try:
+    with KeepAliveServer(b"{}") as server:
         WorkerPool(1, interval=0.01, name="p", startup_delay=False).run()
-    finally:
-        server.shutdown()
     [session] = sessions
     assert not session.adapters["http://"].poolmanager.pools  # type: ignore[attr-defined]
