@@ -7,7 +7,8 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.timesince import timesince
 
-from orderdesk.orders.models import ATTENTION_STATES, Order, State
+from orderdesk.orders.models import Order
+from orderdesk.orders.states import ATTENTION_STATES, State
 
 RETRYING_LONG = "retrying"
 PAGE_SIZE = 50

@@ -1,5 +1,6 @@
 """Orders as orderdesk keeps them: a snapshot of what was asked for, and where its
-submission to Impilo stands (GUIDE §5). State changes go through services.py only."""
+submission to Impilo stands. The states and the moves between them are in states.py;
+every state change goes through transitions.transition()."""
 
 import secrets
 
@@ -7,31 +8,14 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
+from orderdesk.orders.states import ATTENTION_STATES, is_in_flight
+from orderdesk.orders.states import State as State  # re-exported: the model's field choices
+
 REFERENCE_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford: no I, L, O, U
 
 
 def new_reference() -> str:
     return "OD-" + "".join(secrets.choice(REFERENCE_ALPHABET) for _ in range(8))
-
-
-class State(models.TextChoices):
-    DRAFT = "draft", "Draft"
-    QUEUED = "queued", "Waiting to send"
-    SENDING = "sending", "Sending to Impilo"
-    SUBMITTED = "submitted", "Sent to Impilo"
-    REJECTED = "rejected", "Rejected by Impilo"
-    RETRY_WAIT = "retry_wait", "Waiting to retry"
-    FAILED = "failed", "Failed"
-    UNKNOWN = "unknown", "Outcome unknown"
-    NEEDS_REVIEW = "needs_review", "Needs review"
-    RESOLVED = "resolved", "Resolved outside orderdesk"
-
-
-# States a person must act on; the worker will not move these by itself.
-ATTENTION_STATES = [State.REJECTED, State.FAILED, State.NEEDS_REVIEW, State.UNKNOWN]
-# States in which the worker is still expected to act.
-IN_FLIGHT_STATES = [State.QUEUED, State.SENDING, State.RETRY_WAIT, State.UNKNOWN]
-FINAL_STATES = [State.SUBMITTED, State.RESOLVED]
 
 
 class RecipientType(models.TextChoices):
@@ -122,7 +106,7 @@ class Order(models.Model):
 
     @property
     def is_in_flight(self) -> bool:
-        return self.state in IN_FLIGHT_STATES
+        return is_in_flight(self.state)
 
 
 class LineKind(models.TextChoices):

@@ -14,6 +14,7 @@ from typing import Any
 from django.conf import settings
 from django.db.models import F, Q
 from django.utils import timezone
+from django_tasks import task
 
 from orderdesk.accounts.models import User
 from orderdesk.audit.models import ApiCall, PendingCall
@@ -21,7 +22,7 @@ from orderdesk.impilo import errors
 from orderdesk.impilo.client import ImpiloClient
 from orderdesk.impilo.types import ImpiloOrder
 from orderdesk.orders import gate
-from orderdesk.orders.models import Order, State
+from orderdesk.orders.models import Order, SendingGate, State
 from orderdesk.orders.payload import build_request
 from orderdesk.orders.sync import next_check
 from orderdesk.orders.transitions import Outcome, note, transition
@@ -35,11 +36,10 @@ CREATE_ACTION = "order_create"  # the audit action of ImpiloClient.create_order
 
 def send(order_id: int) -> str:
     """Try to create the order at Impilo once. Returns a word for the task result."""
-    from orderdesk.orders import tasks
 
     resume_at = gate.closed_until()
     if resume_at is not None:
-        tasks.enqueue_send(order_id, run_after=resume_at)
+        enqueue_send(order_id, run_after=resume_at)
         return "gate closed"
     now = timezone.now()
     lease = now + timedelta(seconds=settings.ORDER_LEASE_SECONDS)
@@ -97,7 +97,6 @@ def mark_submitted(
 
 
 def _after_failure(order: Order, exc: errors.ImpiloError) -> str:
-    from orderdesk.orders import tasks
 
     kind = type(exc).__name__
     common: dict[str, Any] = {
@@ -125,7 +124,7 @@ def _after_failure(order: Order, exc: errors.ImpiloError) -> str:
             to_state=State.UNKNOWN,
             actor_label=WORKER,
             reason=f"Impilo may have created the order ({exc.message}); checking",
-            then=lambda: tasks.enqueue_reconcile(order.pk, run_after=run_at),
+            then=lambda: enqueue_reconcile(order.pk, run_after=run_at),
             **common,
         )
         return "unknown"
@@ -137,7 +136,6 @@ def _after_failure(order: Order, exc: errors.ImpiloError) -> str:
 
 
 def _retry_later(order: Order, exc: errors.ImpiloError, common: dict[str, Any]) -> str:
-    from orderdesk.orders import tasks
 
     if order.attempts >= order.attempt_limit:
         transition(
@@ -157,7 +155,7 @@ def _retry_later(order: Order, exc: errors.ImpiloError, common: dict[str, Any]) 
         to_state=State.RETRY_WAIT,
         actor_label=WORKER,
         reason=f"Impilo did not take the order ({exc.message}); retrying",
-        then=lambda: tasks.enqueue_send(order.pk, run_after=run_at),
+        then=lambda: enqueue_send(order.pk, run_after=run_at),
         next_attempt_at=run_at,
         **common,
     )
@@ -166,7 +164,7 @@ def _retry_later(order: Order, exc: errors.ImpiloError, common: dict[str, Any]) 
 
 def backoff_seconds(attempts: int, retry_after: float | None = None) -> float:
     """Capped exponential backoff with jitter; Impilo's Retry-After is a floor."""
-    ceiling = min(
+    ceiling: float = min(
         settings.ORDER_RETRY_MAX_SECONDS,
         settings.ORDER_RETRY_BASE_SECONDS * 2 ** max(0, attempts - 1),
     )
@@ -178,7 +176,6 @@ def backoff_seconds(attempts: int, retry_after: float | None = None) -> float:
 
 def reconcile(order_id: int, tries: int = 1) -> str:
     """Find out whether an `unknown` order exists at Impilo by looking for its reference."""
-    from orderdesk.orders import tasks
 
     order = Order.objects.filter(pk=order_id, state=State.UNKNOWN).first()
     if order is None:
@@ -191,14 +188,14 @@ def reconcile(order_id: int, tries: int = 1) -> str:
             return "needs review"
         note(order.pk, actor_label=WORKER, reason=f"Could not check Impilo yet: {exc.message}")
         run_at = timezone.now() + timedelta(seconds=backoff_seconds(tries))
-        tasks.enqueue_reconcile(order.pk, run_after=run_at, tries=tries + 1)
+        enqueue_reconcile(order.pk, run_after=run_at, tries=tries + 1)
         return "check later"
     if found is not None:
         mark_submitted(order, found, reason=f"Found at Impilo as order {found.id}")
         return "found"
     if verdict == "absent" and (settled_at := _absence_certain_at(order)) > timezone.now():
         # Not yet: the last create may still commit at Impilo. Look again then, quietly.
-        tasks.enqueue_reconcile(order.pk, run_after=settled_at, tries=tries)
+        enqueue_reconcile(order.pk, run_after=settled_at, tries=tries)
         return "check later"
     if verdict == "absent" and order.attempts >= order.attempt_limit:
         transition(
@@ -218,7 +215,7 @@ def reconcile(order_id: int, tries: int = 1) -> str:
             to_state=State.RETRY_WAIT,
             actor_label=WORKER,
             reason="Checked Impilo: the order is not there; sending it again",
-            then=lambda: tasks.enqueue_send(order.pk, run_after=run_at),
+            then=lambda: enqueue_send(order.pk, run_after=run_at),
             next_attempt_at=run_at,
         )
         return "absent"
@@ -276,7 +273,6 @@ def _needs_review(order: Order, why: str) -> None:
 
 def sweep_expired_leases() -> int:
     """A `sending` whose lease ran out means a worker died mid-call: outcome unknown."""
-    from orderdesk.orders import tasks
 
     swept = 0
     expired = Order.objects.filter(state=State.SENDING, lease_until__lt=timezone.now())
@@ -288,7 +284,7 @@ def sweep_expired_leases() -> int:
             actor_label="sweeper",
             reason="The worker stopped while sending; checking whether Impilo has the order",
             condition=Q(lease_until__lt=timezone.now()),
-            then=partial(tasks.enqueue_reconcile, order_id),
+            then=partial(enqueue_reconcile, order_id),
             lease_until=None,
             last_error="Worker stopped during the call",
             last_error_kind="lease_expired",
@@ -304,7 +300,6 @@ def requeue_stale() -> int:
     it marked running. Claims are conditional, so a duplicate task does no harm. Not while
     sending is paused: each task would only re-enqueue itself until the gate opens.
     """
-    from orderdesk.orders import tasks
 
     if gate.closed_until() is not None:
         return 0
@@ -313,13 +308,13 @@ def requeue_stale() -> int:
         state__in=[State.QUEUED, State.RETRY_WAIT], next_attempt_at__lt=cutoff
     ).values_list("pk", flat=True)[:500]
     for order_id in stale:
-        tasks.enqueue_send(order_id)
+        enqueue_send(order_id)
     return len(stale)
 
 
 def probe_auth_pause() -> bool:
     """While Impilo refuses our key, ask cheaply whether it works again."""
-    if not gate.SendingGate.objects.filter(pk=1, auth_paused=True).exists():
+    if not SendingGate.objects.filter(pk=1, auth_paused=True).exists():
         return False
     try:
         with ImpiloClient() as client:
@@ -329,9 +324,32 @@ def probe_auth_pause() -> bool:
         return False
     gate.resume_after_auth()
     # Orders held back while the key was refused go now, not at their next scheduled check.
-    from orderdesk.orders import tasks
 
     waiting = Order.objects.filter(state=State.RETRY_WAIT).values_list("pk", flat=True)[:1000]
     for order_id in waiting:
-        tasks.enqueue_send(order_id)
+        enqueue_send(order_id)
     return True
+
+
+# --- The background tasks (django-tasks, database backend) --------------------------------
+# They live here, beside the work they run, because that work enqueues them in turn. Enqueue
+# calls are made inside the transaction that changes the order's state, so the task row and
+# the state change commit together.
+
+
+@task()
+def send_order(order_id: int) -> str:
+    return send(order_id)
+
+
+@task()
+def reconcile_order(order_id: int, tries: int = 1) -> str:
+    return reconcile(order_id, tries)
+
+
+def enqueue_send(order_id: int, run_after: datetime | None = None) -> None:
+    send_order.using(run_after=run_after).enqueue(order_id)
+
+
+def enqueue_reconcile(order_id: int, run_after: datetime | None = None, tries: int = 1) -> None:
+    reconcile_order.using(run_after=run_after).enqueue(order_id, tries)

@@ -10,7 +10,8 @@ from django.db.models import F
 from django.utils import timezone
 
 from orderdesk.accounts.models import User
-from orderdesk.orders import tasks
+from orderdesk.impilo.errors import ImpiloError
+from orderdesk.orders import pipeline
 from orderdesk.orders.forms import LineRow
 from orderdesk.orders.models import (
     Order,
@@ -21,6 +22,7 @@ from orderdesk.orders.models import (
     State,
 )
 from orderdesk.orders.patients import PatientChoice
+from orderdesk.orders.states import CHECKABLE, RESOLVABLE, RESUBMITTABLE
 from orderdesk.orders.transitions import Outcome, lost_outcome, note, transition
 
 
@@ -143,7 +145,7 @@ def _queue(
         actor=actor,
         reason=reason,
         data=data,
-        then=lambda: tasks.enqueue_send(order.pk),
+        then=lambda: pipeline.enqueue_send(order.pk),
         next_attempt_at=now,
         queued_at=now,
         attempt_limit=F("attempts") + settings.ORDER_MAX_ATTEMPTS,
@@ -181,10 +183,6 @@ def _save_lines(order: Order, rows: list[LineRow]) -> None:
 
 
 # --- Support actions (the needs-attention queue) -----------------------------------------
-
-RESUBMITTABLE = (State.FAILED, State.NEEDS_REVIEW)
-RESOLVABLE = (State.REJECTED, State.FAILED, State.NEEDS_REVIEW, State.UNKNOWN)
-CHECKABLE = (State.UNKNOWN, State.NEEDS_REVIEW, State.FAILED, State.RETRY_WAIT, State.REJECTED)
 
 
 @dataclass(frozen=True)
@@ -224,9 +222,6 @@ def _resubmit_unknown(*, actor: User, order: Order, reason: str) -> ActionResult
 
 def order_check_impilo(*, actor: User, order: Order) -> ActionResult:
     """Look for the order at Impilo by its reference, now, and act on what is found."""
-    from orderdesk.impilo.errors import ImpiloError
-    from orderdesk.orders import pipeline
-
     if order.state not in CHECKABLE:
         return ActionResult(
             False, f"{order.reference} is “{order.get_state_display()}”: there is nothing to check."

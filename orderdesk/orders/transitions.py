@@ -14,7 +14,8 @@ from django.db.models import Q
 from django.utils import timezone
 
 from orderdesk.accounts.models import User
-from orderdesk.orders.models import Order, OrderEvent, State
+from orderdesk.orders.models import Order, OrderEvent
+from orderdesk.orders.states import State, may_move
 
 
 @dataclass(frozen=True)
@@ -47,7 +48,11 @@ def transition(
 
     `then` runs inside the same transaction after a successful update: enqueueing the next
     task there means a crash can never leave the new state without its task, or vice versa.
+    A move that states.ALLOWED_MOVES does not list is a programming error: ValueError.
     """
+    from_states = tuple(from_states)
+    if refused := [state for state in from_states if not may_move(state, to_state)]:
+        raise ValueError(f"orders may not move from {sorted(map(str, refused))} to {to_state}")
     now = timezone.now()
     with transaction.atomic():
         for from_state in from_states:

@@ -249,12 +249,10 @@ def test_two_hundred_orders_under_random_faults_are_never_lost_or_duplicated(
 def test_two_workers_never_send_the_same_order_twice_even_with_duplicate_tasks(
     coordinator, fast_pipeline
 ) -> None:
-    from orderdesk.orders import tasks
-
     orders = make_orders(coordinator, 20)
     for order in orders:  # a duplicate task per order, as the stale-order safety net may add
-        tasks.enqueue_send(order.pk)
-        tasks.enqueue_send(order.pk)
+        pipeline.enqueue_send(order.pk)
+        pipeline.enqueue_send(order.pk)
     states = settle(orders, workers=2)
     assert set(states.values()) == {State.SUBMITTED}
     for order in orders:

@@ -11,9 +11,10 @@ from django import template
 
 from orderdesk.accounts import roles
 from orderdesk.impilo.client import payload_json
-from orderdesk.orders import services
-from orderdesk.orders.models import Order, State
+from orderdesk.orders import states
+from orderdesk.orders.models import Order
 from orderdesk.orders.payload import build_request
+from orderdesk.orders.states import State
 
 register = template.Library()
 
@@ -43,10 +44,10 @@ def support_panel(context: template.Context, order: Order) -> dict[str, object]:
             )
             diffs.append((version, "\n".join(lines)))
     actions = {
-        "can_resubmit": order.state in (*services.RESUBMITTABLE, State.UNKNOWN),
+        "can_resubmit": states.may_resubmit(order.state),
         "can_edit_resubmit": order.state == State.REJECTED,
-        "can_check": order.state in services.CHECKABLE and not order.impilo_id,
-        "can_resolve": order.state in services.RESOLVABLE,
+        "can_check": states.may_check_impilo(order.state) and not order.impilo_id,
+        "can_resolve": states.may_resolve(order.state),
     }
     show = user.has_perm(roles.WORK_QUEUE) and any(actions.values())
     return {"order": order, "show_actions": show, "diffs": diffs, **actions}

@@ -14,7 +14,7 @@ from orderdesk.accounts import roles
 from orderdesk.accounts.roles import role_required
 from orderdesk.http import AuthedHttpRequest
 from orderdesk.impilo.client import payload_json
-from orderdesk.orders import services
+from orderdesk.orders import services, states
 from orderdesk.orders.forms import LineRow, OrderHeaderForm
 from orderdesk.orders.models import Order, State
 from orderdesk.orders.payload import build_request
@@ -35,7 +35,7 @@ class ReasonForm(forms.Form):
 ACTIONS: dict[str, dict[str, object]] = {
     "resubmit": {
         "title": "Resubmit order",
-        "states": (*services.RESUBMITTABLE, State.UNKNOWN),
+        "may": states.may_resubmit,
         "button": "Resubmit to Impilo",
         "explain": "orderdesk will send exactly the payload below to Impilo again, with the "
         "same reference. For an order whose outcome is unknown, orderdesk first checks "
@@ -44,7 +44,7 @@ ACTIONS: dict[str, dict[str, object]] = {
     },
     "resolve": {
         "title": "Mark resolved",
-        "states": services.RESOLVABLE,
+        "may": states.may_resolve,
         "button": "Mark resolved",
         "explain": "Use this when the order was settled outside orderdesk (for instance "
         "placed by phone with Impilo). Nothing is sent to Impilo, and nothing is cancelled "
@@ -62,7 +62,8 @@ def order_action(request: AuthedHttpRequest, reference: str, action: str) -> Htt
     if spec is None:
         return HttpResponse("Unknown action.", status=404)
     form = ReasonForm(request.POST or None)
-    if request.method == "POST" and form.is_valid() and order.state in spec["states"]:  # type: ignore[operator]
+    may: Callable[[str], bool] = spec["may"]  # type: ignore[assignment]
+    if request.method == "POST" and form.is_valid() and may(order.state):
         run: Callable[..., services.ActionResult] = spec["run"]  # type: ignore[assignment]
         result = run(actor=request.user, order=order, reason=form.cleaned_data["reason"])
         (messages.success if result.ok else messages.error)(request, result.message)
@@ -71,7 +72,7 @@ def order_action(request: AuthedHttpRequest, reference: str, action: str) -> Htt
         "order": order,
         "spec": spec,
         "form": form,
-        "allowed": order.state in spec["states"],  # type: ignore[operator]
+        "allowed": may(order.state),
         "payload": payload_json(build_request(order)) if action == "resubmit" else "",
     }
     return render(request, CONFIRM, context)
