@@ -183,6 +183,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "orderdesk.core.context_processors.navigation",
+                "orderdesk.orders.context_processors.attention_banner_and_badge",
             ],
         },
     }

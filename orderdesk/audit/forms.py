@@ -4,7 +4,6 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from django import forms
-from django.apps import apps
 from django.db.models import QuerySet
 from django.http import QueryDict
 from django.utils import timezone
@@ -101,7 +100,11 @@ def filter_calls(data: dict[str, Any]) -> QuerySet[ApiCall]:
     if data.get("order"):
         # Look the order up first: joined, a reference with no calls made PostgreSQL walk
         # the whole log by time looking for one.
-        orders = apps.get_model("orders", "Order")._default_manager
+        # The order model is reached through audit's own foreign key: audit sits below
+        # orders and imports nothing from it.
+        order_model = ApiCall.order.field.related_model
+        assert not isinstance(order_model, str)  # a model class once apps are loaded
+        orders = order_model._default_manager
         order_pk = orders.filter(reference=data["order"]).values_list("pk", flat=True).first()
         calls = calls.filter(order_id=order_pk) if order_pk else calls.none()
     if data.get("cursor"):

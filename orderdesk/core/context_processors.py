@@ -1,7 +1,6 @@
 from django.conf import settings
 from django.http import HttpRequest
 from django.urls import reverse
-from django.utils.functional import SimpleLazyObject
 
 from orderdesk.accounts import roles
 
@@ -23,21 +22,8 @@ def navigation(request: HttpRequest) -> dict[str, object]:
         ("Needs attention", reverse("orders:attention"), roles.WORK_QUEUE),
         ("Audit log", reverse("audit:list"), roles.VIEW_AUDIT),
     ]
-    banners: list[dict[str, str]] = []
-    attention_count: object = ""
-    if user.has_perm(roles.WORK_QUEUE):
-        from orderdesk.orders import attention
-        from orderdesk.orders.gate import banner_text
-
-        if text := banner_text():
-            banners.append({"level": "danger", "text": text})
-        # Counted only if a template shows the badge: redirects, downloads and htmx
-        # fragments do not pay for it, nor does the badge view (it counts for itself).
-        attention_count = SimpleLazyObject(lambda: attention.badge_label(attention.count()))
     return {
         "sandbox_enabled": settings.IMPILO_SANDBOX_ENABLED,
-        "banners": banners,
-        "attention_count": attention_count,
         "nav_links": _marking_current(
             request.path, [(label, url) for label, url, perm in links if user.has_perm(perm)]
         ),

@@ -36,7 +36,7 @@ class QueryCuttingFormatter(logging.Formatter):
         return without_query(self.inner.format(record))
 
 
-class Logger(glogging.Logger):
+class Logger(glogging.Logger):  # type: ignore[misc]  # gunicorn ships no type hints
     def setup(self, cfg: object) -> None:
         super().setup(cfg)
         for handler in self.error_log.handlers:

@@ -21,14 +21,20 @@ import threading
 from types import FrameType
 
 from django.db import connections
+from django.dispatch import Signal
 from django_tasks_db.management.commands.db_worker import Worker
 
 from orderdesk.core.worker_loop import run_through_outages
-from orderdesk.impilo.client import close_thread_session
 
 logger = logging.getLogger(__name__)
 
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGQUIT)
+
+
+# Sent in a task loop's own thread as the loop ends, so that layers above core can release
+# what that thread holds (the Impilo client closes its kept-alive connection: a server
+# thread may be holding it). A signal, because core sits below them and imports none.
+loop_finished = Signal()
 
 
 def process_name() -> str:
@@ -115,5 +121,4 @@ class WorkerPool:
             self.stop()
         finally:
             connections.close_all()  # this thread's connections only
-            # Its kept-alive connection to Impilo too: a server thread may be holding it.
-            close_thread_session()
+            loop_finished.send(sender=WorkerPool)

@@ -10,7 +10,7 @@ from django.views.decorators.http import require_GET
 
 from orderdesk.accounts import roles
 from orderdesk.accounts.roles import role_required
-from orderdesk.core.links import order_link
+from orderdesk.core.links import row_link
 from orderdesk.http import AuthedHttpRequest
 from orderdesk.orders import attention
 
@@ -31,7 +31,7 @@ def attention_list(request: AuthedHttpRequest) -> HttpResponse:
         at, pk = after
         orders = orders.filter(Q(state_changed_at__gt=at) | Q(state_changed_at=at, id__gt=pk))
     page = list(orders.select_related("created_by")[: attention.PAGE_SIZE + 1])
-    link = order_link()
+    link = row_link("orders:detail", "OD-SAMPLE0")
     rows = [
         (order, attention.reason_in_words(order), link(order.reference))
         for order in page[: attention.PAGE_SIZE]

@@ -10,7 +10,7 @@ from django.views.decorators.http import require_GET
 
 from orderdesk.accounts import roles
 from orderdesk.accounts.roles import role_required
-from orderdesk.core.links import order_link
+from orderdesk.core.links import row_link
 from orderdesk.http import AuthedHttpRequest
 from orderdesk.orders import chart, export, history, sync
 from orderdesk.orders.history import HistoryFilterForm
@@ -32,7 +32,7 @@ def order_list(request: AuthedHttpRequest) -> HttpResponse:
     data = form.valid_data()
     matches = history.text_matches(data)
     page = history.page_of_orders(data, matches)
-    link = order_link()
+    link = row_link("orders:detail", "OD-SAMPLE0")
     context: dict[str, Any] = {
         "form": form,
         "problems": form.problems(),
