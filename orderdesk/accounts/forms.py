@@ -12,7 +12,8 @@ ADDRESS_ALLOWANCE = 4
 def client_address(request: HttpRequest) -> str:
     """The caller's address; behind our TLS proxy, the last X-Forwarded-For hop it added."""
     if settings.BEHIND_TLS_PROXY:
-        hops = [hop.strip() for hop in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")]
+        forwarded = str(request.META.get("HTTP_X_FORWARDED_FOR", ""))
+        hops = [hop.strip() for hop in forwarded.split(",")]
         if hops[-1]:
             return hops[-1]
     return str(request.META.get("REMOTE_ADDR", ""))

@@ -19,7 +19,7 @@ from orderdesk.audit.models import ApiCall, AuditView
 COUNT_LIMIT = 10_000
 
 
-class CappedCountPaginator(Paginator):
+class CappedCountPaginator(Paginator):  # type: ignore[type-arg]
     """Counts at most COUNT_LIMIT + 1 rows: enough for page links, cheap on any table size."""
 
     @cached_property

@@ -104,7 +104,7 @@ def nice_max(value: int) -> int:
     """The smallest of 1, 2, 5 × 10^k at or above value (at least 1)."""
     if value <= 1:
         return 1
-    power = 10 ** math.floor(math.log10(value))
+    power: int = 10 ** math.floor(math.log10(value))
     for step in (1, 2, 5, 10):
         if step * power >= value:
             return step * power

@@ -50,7 +50,7 @@ def find_socket(environ: Mapping[str, Any]) -> socket.socket | None:
 
 def _inner(stream: object) -> object | None:
     for name in ("_sock", "raw", "stream", "_stream"):
-        inner = getattr(stream, name, None)
+        inner: object = getattr(stream, name, None)
         if inner is not None:
             return inner
     reader = getattr(stream, "_read", None)

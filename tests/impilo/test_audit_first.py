@@ -85,12 +85,11 @@ def test_a_failed_call_also_leaves_one_row_and_no_pending_one() -> None:
 
 
 def test_no_request_goes_out_if_its_pending_row_cannot_be_written(monkeypatch) -> None:
-    from orderdesk.audit import pending
 
     def broken(**_: object) -> None:
         raise DatabaseError("database unavailable")
 
-    monkeypatch.setattr(pending.PendingCall.objects, "create", broken)
+    monkeypatch.setattr(PendingCall.objects, "create", broken)
     with RawServer(reply_after(0.0)) as server, pytest.raises(DatabaseError):
         create(server.url)
     assert server.requests == []
