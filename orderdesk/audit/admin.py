@@ -13,7 +13,7 @@ from django.http import HttpRequest
 from django.utils.functional import cached_property
 
 from orderdesk.accounts import roles
-from orderdesk.audit.forms import ACTIONS
+from orderdesk.audit.actions import Action
 from orderdesk.audit.models import ApiCall, AuditView
 
 COUNT_LIMIT = 10_000
@@ -61,7 +61,7 @@ class ActionFilter(admin.SimpleListFilter):
     parameter_name = "action"
 
     def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
-        return list(ACTIONS)
+        return list(Action.choices)
 
     def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
         return queryset.filter(action=self.value()) if self.value() else queryset

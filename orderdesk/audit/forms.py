@@ -8,16 +8,10 @@ from django.db.models import QuerySet
 from django.http import QueryDict
 from django.utils import timezone
 
+from orderdesk.audit.actions import Action
 from orderdesk.audit.models import ApiCall, Outcome
 from orderdesk.core.forms import FilterForm
 
-ACTIONS = [
-    ("order_create", "Create order"),
-    ("order_fetch", "Fetch order"),
-    ("order_list", "List orders"),
-    ("patient_search", "Search patients"),
-    ("kit_list", "List kits"),
-]
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
@@ -33,7 +27,7 @@ def decode_cursor(text: str) -> tuple[datetime, int]:
 
 
 class ApiCallFilterForm(FilterForm):
-    action = forms.ChoiceField(choices=[("", "Any action"), *ACTIONS], required=False)
+    action = forms.ChoiceField(choices=[("", "Any action"), *Action.choices], required=False)
     outcome = forms.ChoiceField(choices=[("", "Any outcome"), *Outcome.choices], required=False)
     # A text box: a number input would blank a mistyped value instead of showing it.
     status = forms.IntegerField(

@@ -24,6 +24,7 @@ from typing import Any
 import requests
 from django.conf import settings
 
+from orderdesk.audit.actions import Action
 from orderdesk.impilo.session import AuditContext, ImpiloSession, ShapeCheck
 from orderdesk.impilo.types import JSON, ImpiloOrder, Kit, Page, Patient, as_int
 
@@ -132,19 +133,21 @@ class ImpiloClient:
     def create_order(self, request: CreateOrderRequest) -> ImpiloOrder:
         # Reference: API.md §4.1.1 (POST /api/v3/order → 201 Order)
         data = self._call(
-            "order_create", "POST", "/api/v3/order", body=payload_json(request), expect=_has_id
+            Action.ORDER_CREATE, "POST", "/api/v3/order", body=payload_json(request), expect=_has_id
         )
         return ImpiloOrder.from_json(data)
 
     def fetch_order(self, impilo_id: int) -> ImpiloOrder:
         # Reference: API.md §4.1.3 (GET /api/v3/order/{orderId} → 200 Order)
-        data = self._call("order_fetch", "GET", f"/api/v3/order/{int(impilo_id)}", expect=_has_id)
+        data = self._call(
+            Action.ORDER_FETCH, "GET", f"/api/v3/order/{int(impilo_id)}", expect=_has_id
+        )
         return ImpiloOrder.from_json(data)
 
     def list_orders(self, *, page: int = 1, size: int = MAX_PAGE_SIZE) -> Page[ImpiloOrder]:
         # Reference: API.md §4.1.2 (GET /api/v3/order → Page of Order; paging §3.1)
         params = _paging(page, size)
-        data = self._call("order_list", "GET", "/api/v3/order", params=params, expect=_is_page)
+        data = self._call(Action.ORDER_LIST, "GET", "/api/v3/order", params=params, expect=_is_page)
         return Page.from_json(data, ImpiloOrder)
 
     # --- Patients -------------------------------------------------------------------------
@@ -170,7 +173,7 @@ class ImpiloClient:
         params += _param("dateOfBirthMin", date_of_birth_min)
         params += _param("dateOfBirthMax", date_of_birth_max)
         data = self._call(
-            "patient_search", "GET", "/api/v3/patient", params=params, expect=_is_page
+            Action.PATIENT_SEARCH, "GET", "/api/v3/patient", params=params, expect=_is_page
         )
         return Page.from_json(data, Patient)
 
@@ -182,7 +185,7 @@ class ImpiloClient:
         # Reference: API.md §4.6 (List Kits; the path is unpublished: IMPILO_KITS_PATH)
         params = _paging(page, size) + _param("archived", archived)
         data = self._call(
-            "kit_list", "GET", settings.IMPILO_KITS_PATH, params=params, expect=_is_page
+            Action.KIT_LIST, "GET", settings.IMPILO_KITS_PATH, params=params, expect=_is_page
         )
         return Page.from_json(data, Kit)
 

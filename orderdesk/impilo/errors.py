@@ -29,6 +29,7 @@ from urllib3.exceptions import (
     SSLError,
 )
 
+from orderdesk.audit.actions import Action
 from orderdesk.audit.models import Outcome
 from orderdesk.audit.redact import redact_text
 from orderdesk.impilo import messages
@@ -36,7 +37,6 @@ from orderdesk.impilo import messages
 RAW_MESSAGE_CAP = 500
 DEFAULT_RETRY_AFTER = 30.0
 MAX_RETRY_AFTER = 300.0
-CREATE_ACTION = "order_create"
 
 
 class ImpiloError(Exception):
@@ -139,7 +139,9 @@ def error_for_status(
 def ambiguous(
     why: str, *, action: str, raw_message: str = "", status: int | None = None
 ) -> ImpiloAmbiguous:
-    template = messages.AMBIGUOUS_CREATE if action == CREATE_ACTION else messages.AMBIGUOUS_READ
+    template = (
+        messages.AMBIGUOUS_CREATE if action == Action.ORDER_CREATE else messages.AMBIGUOUS_READ
+    )
     return ImpiloAmbiguous(template.format(why=why), raw_message=raw_message, status=status)
 
 

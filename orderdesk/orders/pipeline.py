@@ -17,6 +17,7 @@ from django.utils import timezone
 from django_tasks import task
 
 from orderdesk.accounts.models import User
+from orderdesk.audit.actions import Action
 from orderdesk.audit.models import ApiCall, PendingCall
 from orderdesk.impilo import errors
 from orderdesk.impilo.client import ImpiloClient
@@ -31,7 +32,6 @@ logger = logging.getLogger(__name__)
 WORKER = "worker"
 RECONCILE_DELAY_SECONDS = 3.0
 RECONCILE_TRIES = 5
-CREATE_ACTION = "order_create"  # the audit action of ImpiloClient.create_order
 
 
 def send(order_id: int) -> str:
@@ -228,10 +228,10 @@ def _absence_certain_at(order: Order) -> datetime:
     order's last create was sent. A create that outlasted our read timeout can still be
     running at Impilo and commit after we looked; resending then would make a duplicate."""
     window = timedelta(seconds=settings.ORDER_ABSENT_AFTER_SECONDS)
-    if PendingCall.objects.filter(order=order, action=CREATE_ACTION).exists():
+    if PendingCall.objects.filter(order=order, action=Action.ORDER_CREATE).exists():
         return timezone.now() + window  # a create is still in flight (or its worker died)
     last = (
-        ApiCall.objects.filter(order=order, action=CREATE_ACTION)
+        ApiCall.objects.filter(order=order, action=Action.ORDER_CREATE)
         .order_by("-at")
         .values_list("at", flat=True)
         .first()

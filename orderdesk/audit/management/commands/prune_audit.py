@@ -12,10 +12,10 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
-from orderdesk.audit.forms import ACTIONS
+from orderdesk.audit.actions import Action
 from orderdesk.audit.models import ApiCall
 
-PRUNABLE_ACTIONS = [action for action, _ in ACTIONS if action != "order_create"]
+PRUNABLE_ACTIONS = [action for action in Action.values if action != Action.ORDER_CREATE]
 
 
 class Command(BaseCommand):
