@@ -9,7 +9,7 @@ ENV PIP_NO_CACHE_DIR=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1
 RUN python -m venv /venv
 COPY requirements.lock /tmp/requirements.lock
-RUN /venv/bin/pip install -r /tmp/requirements.lock
+RUN /venv/bin/pip install --require-hashes -r /tmp/requirements.lock
 
 # --- final: slim, non-root, no build tools ---------------------------------------------------
 FROM python:3.11-slim-bookworm

@@ -11,7 +11,7 @@ $(VENV)/.installed: requirements-dev.lock
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "orderdesk needs Python 3.11 or newer")'
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -r requirements-dev.lock
+	$(PY) -m pip install --quiet --require-hashes -r requirements-dev.lock
 	touch $@
 
 run: $(VENV)/.installed
@@ -33,11 +33,13 @@ format: $(VENV)/.installed
 	$(VENV)/bin/ruff format .
 	$(VENV)/bin/ruff check --fix .
 
-# Re-pin every dependency after changing pyproject.toml.
+# Re-pin every dependency after changing pyproject.toml. Each pin carries its hashes, and
+# every install uses --require-hashes: a package changed on the index fails the install.
+LOCK := $(VENV)/bin/uv pip compile pyproject.toml -q --python-version 3.11 --generate-hashes
 lock: $(VENV)/.installed
 	$(VENV)/bin/pip install --quiet uv
-	$(VENV)/bin/uv pip compile pyproject.toml -q --python-version 3.11 -o requirements.lock
-	$(VENV)/bin/uv pip compile pyproject.toml -q --python-version 3.11 --extra dev -o requirements-dev.lock
+	$(LOCK) -o requirements.lock
+	$(LOCK) --extra dev -o requirements-dev.lock
 
 # Benchmarks (not part of `make test`): `make bench SIZES=10000` measures only the sizes
 # named; DATABASE_URL=postgres://… runs them on PostgreSQL, in a database named `bench`.

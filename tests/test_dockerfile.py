@@ -107,6 +107,23 @@ def test_the_builder_installs_the_runtime_lock_file() -> None:
     assert copied[target.group(1)] == ["requirements.lock"]
 
 
+def test_every_install_checks_the_locked_hashes() -> None:
+    installs = [a for k, a in stage_named("builder") if k == "RUN" and "pip install" in a]
+    assert all("--require-hashes" in install for install in installs)
+    makefile = (ROOT / "Makefile").read_text()
+    lock_installs = [
+        line for line in makefile.splitlines() if "pip install" in line and ".lock" in line
+    ]
+    assert lock_installs
+    assert all("--require-hashes" in line for line in lock_installs)
+    for lock in ("requirements.lock", "requirements-dev.lock"):
+        text = (ROOT / lock).read_text()
+        pins = re.findall(r"^(\S+)==\S+((?: \\\n\s+--hash=sha256:[0-9a-f]{64})*)", text, re.M)
+        assert pins, f"{lock} pins nothing"
+        unhashed = [name for name, hashes in pins if not hashes]
+        assert not unhashed, f"{lock}: no hash for {unhashed}"
+
+
 def test_the_lock_file_pins_every_runtime_dependency() -> None:
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
     locked = {
