@@ -1,7 +1,7 @@
 """Background tasks (django-tasks, database backend). Thin: the work is in pipeline.py.
 
 Enqueue calls are made inside the transaction that changes the order's state, so the task
-row and the state change commit together (GUIDE §5).
+row and the state change commit together (docs/architecture.md#from-a-request-to-impilo).
 """
 
 from datetime import datetime
