@@ -88,7 +88,8 @@ def order_json(
     status: str,
     created: datetime,
 ) -> str:
-    """The order as Impilo's create and fetch answers carry it (API.md §5.6)."""
+    """The order as Impilo's create and fetch answers carry it
+    (docs/impilo.md#the-fields-orderdesk-relies-on)."""
     body = {
         "id": impilo_id,
         "externalOrderIds": [reference, *external_ids],

@@ -2,8 +2,9 @@
 the Orders page with.
 
 It lives here, not in orderdesk/orders/admin.py, on purpose: an editable Order admin in the
-product would let staff change an order's state around services.py (GUIDE §5), and its
-COUNT(*) and LIKE search are exactly what the Orders page was built to avoid.
+product would let staff change an order's state around services.py
+(docs/architecture.md#moves), and its COUNT(*) and LIKE search are exactly what the Orders
+page was built to avoid.
 """
 
 from typing import Any

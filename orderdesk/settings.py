@@ -86,7 +86,7 @@ if not DEBUG:
     require("IMPILO_API_KEY", IMPILO_API_KEY)
 IMPILO_CONNECT_TIMEOUT = env_float("IMPILO_CONNECT_TIMEOUT", 3.0)
 IMPILO_READ_TIMEOUT = env_float("IMPILO_READ_TIMEOUT", 10.0)
-# List Kits has no published path (API.md §4.6): it is a setting until Impilo confirms it.
+# List Kits has no published path (docs/impilo.md#list-kits): a setting until Impilo confirms it.
 IMPILO_KITS_PATH = env_str("IMPILO_KITS_PATH", "/api/v3/kit")
 IMPILO_WEBHOOK_SECRET = env_str("IMPILO_WEBHOOK_SECRET")
 
@@ -105,8 +105,8 @@ ORDER_STALE_SECONDS = env_float("ORDER_STALE_SECONDS", 300.0)
 # Task loops per `run_worker` process: each holds one order's send at a time and its own
 # database connection (core/worker_pool.py). 4 overlap the waits on Impilo and on commits.
 WORKER_THREADS = env_int("WORKER_THREADS", 4)
-# Impilo publishes no status list (API.md §6.1): statuses after which an order is no
-# longer synced. Compared as given and in lower/upper/title case.
+# Impilo publishes no status list (docs/impilo.md#order-statuses): statuses after which an
+# order is no longer synced. Compared as given and in lower/upper/title case.
 ORDER_FINAL_IMPILO_STATUSES = env_list(
     "ORDER_FINAL_IMPILO_STATUSES", "delivered,cancelled,canceled,closed,returned"
 )
@@ -121,8 +121,8 @@ AUDIT_RETENTION_DAYS = env_int("AUDIT_RETENTION_DAYS", 90)
 # A call's pending audit row older than connect + read timeout + this is an orphan: its
 # process died mid-call, and recovery records it with an unknown outcome (audit/pending.py).
 AUDIT_PENDING_GRACE_SECONDS = env_float("AUDIT_PENDING_GRACE_SECONDS", 60.0)
-# Impilo lists no sites (API.md §4.4): the catalog sync learns them from patients, reading
-# at most this many pages of 250.
+# Impilo lists no sites (docs/impilo.md#sites-items-and-kits): the catalog sync learns them
+# from patients, reading at most this many pages of 250.
 CATALOG_SITE_SCAN_PAGES = env_int("CATALOG_SITE_SCAN_PAGES", 40)
 
 # --- Django -------------------------------------------------------------------------------

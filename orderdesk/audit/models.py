@@ -1,4 +1,5 @@
-"""The audit log: one ApiCall row per request orderdesk sends to Impilo (GUIDE §4).
+"""The audit log: one ApiCall row per request orderdesk sends to Impilo
+(docs/architecture.md#audit-first-calls).
 
 Rows are append-only. The model refuses updates and deletes; on PostgreSQL a trigger
 (migration 0002) refuses them too, so not even raw SQL from the app can rewrite history.
@@ -251,7 +252,7 @@ def _short(text: str, length: int, key: str) -> str:
     return redact.clean_text(redact.redact_text(text, key))[:length]
 
 
-# --- Who looked at the audit log (appended by the audit-pages work; see audit/viewlog.py) ---
+# --- Who looked at the audit log (recorded by audit/viewlog.py) ---------------------------
 
 
 class ViewKind(models.TextChoices):

@@ -1,4 +1,5 @@
-"""Audit first: a call is written down before its bytes go out (GUIDE §4).
+"""Audit first: a call is written down before its bytes go out
+(docs/architecture.md#audit-first-calls).
 
 The session calls open_call() (committed at once: Impilo calls never run inside
 transaction.atomic) before sending, and close_call() after, which writes the ApiCall row

@@ -1,8 +1,8 @@
 """Catalog admin for the admin role: hide entries, mark loaner kits, add sites by hand.
 
 Items and kits come only from Impilo (the sync), so they cannot be added or deleted here;
-sites can, because Impilo offers no site list (API.md §4.4). Impilo-owned fields are read-only:
-the next sync would overwrite them anyway.
+sites can, because Impilo offers no site list (docs/impilo.md#sites-items-and-kits).
+Impilo-owned fields are read-only: the next sync would overwrite them anyway.
 """
 
 from typing import Any

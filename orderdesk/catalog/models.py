@@ -1,7 +1,7 @@
 """orderdesk's own directory of Impilo sites, items and kits, for the order form's pickers.
 
-Impilo publishes no list of sites or items (API.md §4.4, §4.5), so sync.py collects them
-from List Kits and from the sites patients reference; admins add the rest by hand.
+Impilo publishes no list of sites or items (docs/impilo.md#sites-items-and-kits), so sync.py
+collects them from List Kits and from the sites patients reference; admins add the rest by hand.
 Fields fall in two groups: what Impilo says (overwritten by every sync) and what an admin
 decides (`active`, `is_loaner`), which a sync never overwrites on an existing row.
 """
@@ -64,8 +64,8 @@ class Kit(models.Model):
     active = models.BooleanField(
         default=True, help_text="Untick to hide this kit from the order form."
     )
-    # Impilo has no loaner flag (API.md §5.8, §11.13): the sync guesses from the name of a
-    # new kit, and from then on it is the admin's call.
+    # Impilo has no loaner flag (docs/impilo.md#sites-items-and-kits): the sync guesses from
+    # the name of a new kit, and from then on it is the admin's call.
     is_loaner = models.BooleanField("loaner kit", default=False)
     items: "models.ManyToManyField[Item, KitItem]" = models.ManyToManyField(
         Item, through="KitItem", related_name="kits"

@@ -1,8 +1,9 @@
 """Refresh the local catalog from Impilo: kits and their items from List Kits, sites from the
-sites that patients reference (Impilo lists no sites or items, API.md §4.4-4.6, §10).
+sites that patients reference (Impilo lists no sites or items: docs/impilo.md#sites-items-and-kits).
 
 Everything is fetched first and written afterwards, in one short transaction: no database
-transaction stays open across an Impilo call (GUIDE §4), and a failed fetch changes nothing.
+transaction stays open across an Impilo call (docs/architecture.md#from-a-request-to-impilo),
+and a failed fetch changes nothing.
 Writes are upserts keyed by Impilo id, so two workers running this at once do no harm.
 """
 
@@ -25,7 +26,7 @@ from orderdesk.impilo.types import Site as ImpiloSite
 
 logger = logging.getLogger(__name__)
 
-PAGE_SIZE = 250  # Impilo's maximum (API.md §3.1)
+PAGE_SIZE = 250  # Impilo's maximum (docs/impilo.md#paging)
 MAX_KIT_PAGES = 400  # a guard against a `last` flag that never comes; 100,000 kits
 # The fields Impilo owns: a sync overwrites these, never `active` or `is_loaner`.
 SITE_FIELDS = ["name", "impilo_active", "city", "state", "phone"]
@@ -105,7 +106,7 @@ def sync_catalog_job() -> None:
 
 
 def _is_last(page: Page[Any], page_no: int) -> bool:
-    # Every Page field may be null (API.md §3.3): stop on whichever signal comes first.
+    # Every Page field may be null (docs/impilo.md#paging): stop on whichever signal comes first.
     if page.last or not page.content or len(page.content) + page.skipped < PAGE_SIZE:
         return True
     return bool(page.total is not None and page_no * PAGE_SIZE >= page.total)

@@ -1,7 +1,8 @@
 """The HTTP shape of every Impilo call orderdesk makes: one typed method per endpoint.
 
-Each method names the API.md section it follows. Failures arrive as ImpiloError
-subclasses (errors.py), raised by the session after it has written the call's audit row.
+Each method names the endpoint it calls, described in docs/impilo.md#endpoints-orderdesk-calls.
+Failures arrive as ImpiloError subclasses (errors.py), raised by the session after it has
+written the call's audit row.
 
 Usage:
     client = ImpiloClient(actor=request.user)            # or order=..., attempt=...
@@ -28,7 +29,7 @@ from orderdesk.audit.actions import Action
 from orderdesk.impilo.session import AuditContext, ImpiloSession, ShapeCheck
 from orderdesk.impilo.types import JSON, ImpiloOrder, Kit, Page, Patient, as_int
 
-MAX_PAGE_SIZE = 250  # API.md §3.1
+MAX_PAGE_SIZE = 250  # Impilo's maximum (docs/impilo.md#paging)
 Params = list[tuple[str, str]]
 # A kept-alive connection is reused only this soon after the thread's last call. A server
 # closes idle ones (gunicorn after 2 s, load balancers after a minute or so); had it done so
@@ -67,7 +68,7 @@ def close_thread_session() -> None:
 
 @dataclass(frozen=True)
 class CreateOrderRequest:
-    """What orderdesk asks Impilo to ship (API.md §4.1.1). Give a patient or a site."""
+    """What orderdesk asks Impilo to ship (docs/impilo.md#create-order): a patient or a site."""
 
     patient_id: int | None
     site_id: int | None
@@ -131,21 +132,21 @@ class ImpiloClient:
     # --- Orders ---------------------------------------------------------------------------
 
     def create_order(self, request: CreateOrderRequest) -> ImpiloOrder:
-        # Reference: API.md §4.1.1 (POST /api/v3/order → 201 Order)
+        # Reference: docs/impilo.md#create-order (POST /api/v3/order → 201 Order)
         data = self._call(
             Action.ORDER_CREATE, "POST", "/api/v3/order", body=payload_json(request), expect=_has_id
         )
         return ImpiloOrder.from_json(data)
 
     def fetch_order(self, impilo_id: int) -> ImpiloOrder:
-        # Reference: API.md §4.1.3 (GET /api/v3/order/{orderId} → 200 Order)
+        # Reference: docs/impilo.md#fetch-order-and-list-orders (GET /api/v3/order/{orderId})
         data = self._call(
             Action.ORDER_FETCH, "GET", f"/api/v3/order/{int(impilo_id)}", expect=_has_id
         )
         return ImpiloOrder.from_json(data)
 
     def list_orders(self, *, page: int = 1, size: int = MAX_PAGE_SIZE) -> Page[ImpiloOrder]:
-        # Reference: API.md §4.1.2 (GET /api/v3/order → Page of Order; paging §3.1)
+        # Reference: docs/impilo.md#fetch-order-and-list-orders (GET /api/v3/order → Page)
         params = _paging(page, size)
         data = self._call(Action.ORDER_LIST, "GET", "/api/v3/order", params=params, expect=_is_page)
         return Page.from_json(data, ImpiloOrder)
@@ -165,7 +166,7 @@ class ImpiloClient:
         page: int = 1,
         size: int = 15,
     ) -> Page[Patient]:
-        # Reference: API.md §4.3.1 (GET /api/v3/patient → Page of Patient)
+        # Reference: docs/impilo.md#search-patients (GET /api/v3/patient → Page of Patient)
         params = _paging(page, size)
         params += _param("name", name) + _param("externalIdentifier", external_identifier)
         params += [("id", str(int(patient_id))) for patient_id in ids or ()]
@@ -182,7 +183,7 @@ class ImpiloClient:
     def list_kits(
         self, *, page: int = 1, size: int = MAX_PAGE_SIZE, archived: bool | None = False
     ) -> Page[Kit]:
-        # Reference: API.md §4.6 (List Kits; the path is unpublished: IMPILO_KITS_PATH)
+        # Reference: docs/impilo.md#list-kits (the path is unpublished: IMPILO_KITS_PATH)
         params = _paging(page, size) + _param("archived", archived)
         data = self._call(
             Action.KIT_LIST, "GET", settings.IMPILO_KITS_PATH, params=params, expect=_is_page

@@ -1,7 +1,7 @@
 """What can go wrong talking to Impilo, sorted by what it means for an order.
 
-The split that matters (GUIDE §5): ImpiloUnavailable and ImpiloRateLimited mean Impilo
-certainly did not act, so a retry is safe; ImpiloAmbiguous means it may have acted (an
+The split that matters (docs/impilo.md#errors): ImpiloUnavailable and ImpiloRateLimited mean
+Impilo certainly did not act, so a retry is safe; ImpiloAmbiguous means it may have acted (an
 order may exist), so the caller must check before sending again. Every error carries a
 sentence for people (.message), Impilo's own words (.raw_message), the HTTP status if
 there was one, and the audit outcome the session recorded for the call.
@@ -162,7 +162,7 @@ def json_object(body: bytes, *, status: int, action: str) -> dict[str, Any]:
 
 
 def message_from_body(body: bytes | str) -> str:
-    """Impilo's words from an error body of unknown shape (API.md §3.5), capped."""
+    """Impilo's words from an error body of unknown shape (docs/impilo.md#errors), capped."""
     text = body.decode("utf-8", errors="replace") if isinstance(body, bytes) else body
     text = text.strip()
     try:

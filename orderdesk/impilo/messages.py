@@ -1,7 +1,8 @@
 """Sentences for people. Impilo's own words stay on the error as raw_message.
 
-The 400 messages are the ones API.md §4.1.1 documents for order creation; clients may
-match on them, so they are quoted exactly (compared without case or surrounding space).
+The 400 messages are the ones Impilo documents for order creation
+(docs/impilo.md#the-documented-rejection-messages); clients may match on them, so they are
+quoted exactly (compared without case or surrounding space).
 """
 
 import re
@@ -35,7 +36,7 @@ REJECTIONS: list[tuple[str, str]] = [
     ("no_loaner_kit_to_site", "Loaner kits can only be shipped to patients, not to sites."),
 ]
 
-# Only the start of this one is published (API.md §4.1.1); match it as a prefix.
+# Only the start of this one is published; match it as a prefix.
 RETURN_DEVICE_PREFIX = "Device cannot be included both as a return device and in a pa"
 RETURN_DEVICE_TEXT = "A device cannot be both a return device and part of a returned packed kit."
 

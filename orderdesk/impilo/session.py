@@ -1,9 +1,9 @@
 """The one object that sends bytes to Impilo, and the audit of every call it makes.
 
-GUIDE §4: send() sets the key, the headers and the timeout, writes and commits the call's
-pending audit row before any byte goes out, times the call, classifies the result, and in
-a `finally:` replaces the pending row by exactly one ApiCall row, whatever happened. If
-the process dies before that, recovery records the call (audit/pending.py).
+send() sets the key, the headers and the timeout, writes and commits the call's pending
+audit row before any byte goes out, times the call, classifies the result, and in a
+`finally:` replaces the pending row by exactly one ApiCall row, whatever happened. If the
+process dies before that, recovery records the call (docs/architecture.md#audit-first-calls).
 
 It never retries (no urllib3 Retry, no redirects): whether to try again is the order
 pipeline's decision, since only it knows whether a repeat could duplicate an order.

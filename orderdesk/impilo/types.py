@@ -1,8 +1,9 @@
-"""Impilo's objects as orderdesk reads them (API.md §5), parsed tolerantly.
+"""Impilo's objects as orderdesk reads them (docs/impilo.md#the-fields-orderdesk-relies-on),
+parsed tolerantly.
 
-Impilo marks almost every field nullable (§3.3) and publishes no status vocabulary
-(§6.1), so every parser here accepts a missing, null or mistyped field as None (lists as
-empty), ignores fields it does not know, and keeps status strings verbatim. Parsing never
+Impilo marks almost every field nullable and publishes no status vocabulary, so every
+parser here accepts a missing, null or mistyped field as None (lists as empty), ignores
+fields it does not know, and keeps status strings verbatim. Parsing never
 raises on a JSON object: whether a reply is usable at all (a JSON object, a page with a
 content list, an order with an id) is decided by the session, before these run.
 """
@@ -82,7 +83,7 @@ def parse_date(value: object) -> date | str | None:
 
 
 def parse_timestamp(value: object) -> datetime | None:
-    """ISO-8601 (API.md §3.4 infers it; nothing guarantees it): None if it is not."""
+    """ISO-8601 (Impilo's examples use it; nothing guarantees it): None if it is not."""
     text = _str(value)
     if not text:
         return None
@@ -262,7 +263,7 @@ class OrderLineKit:
 
 @dataclass(frozen=True)
 class OrderEvent:
-    name: str | None = None  # verbatim: the vocabulary is not published (API.md §11.2)
+    name: str | None = None  # verbatim: unpublished vocabulary (docs/impilo.md#order-statuses)
     event_timestamp: str | None = None
 
     @classmethod
@@ -364,7 +365,7 @@ class ImpiloOrder:
     external_order_ids: tuple[str, ...] = ()
     patient: Patient | None = None
     site: Site | None = None
-    current_status: str | None = None  # verbatim (API.md §6.1: the list is not published)
+    current_status: str | None = None  # verbatim (docs/impilo.md#order-statuses)
     order_items: tuple[OrderLineItem, ...] = ()
     order_kits: tuple[OrderLineKit, ...] = ()
     order_events: tuple[OrderEvent, ...] = ()
@@ -403,7 +404,7 @@ T = TypeVar("T")
 
 @dataclass(frozen=True)
 class Page(Generic[T]):
-    """One page of a list (API.md §3.1). Pages start at 1.
+    """One page of a list (docs/impilo.md#paging). Pages start at 1.
 
     skipped counts entries of content that were not JSON objects: a caller looking for
     one order must not conclude it is absent from a page that had unreadable entries.

@@ -177,7 +177,8 @@ def _check_row(row: LineRow, catalog: dict[int, Item] | dict[int, Kit]) -> None:
 
 
 def _loaner_errors(rows: list[LineRow], kits: dict[int, Kit], *, to_site: bool) -> list[str]:
-    """Impilo's loaner-kit rules (API.md §4.1.1 rule 6), checked before anything is sent."""
+    """Impilo's loaner-kit rules, checked before anything is sent
+    (docs/impilo.md#the-documented-rejection-messages)."""
     loaners = [
         r
         for r in rows

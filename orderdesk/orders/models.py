@@ -1,6 +1,7 @@
 """Orders as orderdesk keeps them: a snapshot of what was asked for, and where its
-submission to Impilo stands. The states and the moves between them are in states.py;
-every state change goes through transitions.transition()."""
+submission to Impilo stands. The states and the moves between them are in states.py
+(docs/architecture.md#the-order-state-machine); every state change goes through
+transitions.transition()."""
 
 import secrets
 
@@ -49,7 +50,7 @@ class Order(models.Model):
     # The create form's one-time token: a double click or a retried POST finds this row.
     form_token = models.UUIDField(null=True, blank=True, unique=True, editable=False)
 
-    # Submission bookkeeping (GUIDE §5).
+    # Submission bookkeeping (docs/architecture.md#the-order-state-machine).
     attempts = models.PositiveIntegerField(default=0)
     # Attempts allowed before `failed`; a resubmission by support grants a fresh budget.
     attempt_limit = models.PositiveIntegerField(default=0)
@@ -60,7 +61,7 @@ class Order(models.Model):
     last_error_kind = models.CharField(max_length=32, blank=True)
     payload_version = models.PositiveIntegerField(default=1)
 
-    # What Impilo says, verbatim: its vocabulary is open (API.md §6.1).
+    # What Impilo says, verbatim: its vocabulary is open (docs/impilo.md#order-statuses).
     impilo_id = models.BigIntegerField(null=True, blank=True, unique=True)
     impilo_status = models.CharField(max_length=64, blank=True)
     impilo_order = models.JSONField(null=True, blank=True)
@@ -197,11 +198,11 @@ class SendingGate(models.Model):
         return gate
 
 
-# --- Impilo webhook deliveries (appended by the status-sync work; see orders/webhooks.py) ---
+# --- Impilo webhook deliveries ---------------------------------------------------------
 
 
 class WebhookDelivery(models.Model):
-    """One accepted delivery from Impilo, kept as received (API.md §7).
+    """One accepted delivery from Impilo, kept as received (docs/impilo.md#webhooks).
 
     Impilo retries a delivery it thinks failed, so the envelope id is unique: a second copy
     is acknowledged and dropped, and an order.status event triggers one refetch, not two.

@@ -1,4 +1,5 @@
-"""The worker's side of GUIDE §5: send, classify the outcome, reconcile, sweep.
+"""The worker's side of an order's submission: send, classify the outcome, reconcile, sweep
+(docs/architecture.md#the-order-state-machine).
 
 No database transaction is ever open while Impilo is being called: the `sending` state and
 its lease are committed first, so a crash mid-call leaves a trace the sweeper can find.
@@ -240,7 +241,8 @@ def _absence_certain_at(order: Order) -> datetime:
 
 
 def find_by_reference(order: Order, actor: User | None = None) -> tuple[ImpiloOrder | None, str]:
-    """Page through Impilo's order list (it has no lookup by external id, API.md §11.5)."""
+    """Page through Impilo's order list: it has no lookup by external id
+    (docs/impilo.md#idempotency-and-reconciliation)."""
     unreadable = 0
     with ImpiloClient(order=order, actor=actor) as client:
         for page_number in range(1, settings.ORDER_RECONCILE_PAGES + 1):

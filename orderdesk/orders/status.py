@@ -1,4 +1,4 @@
-"""An order's submission state in words, for people (GUIDE §5 states)."""
+"""An order's submission state in words, for people (docs/architecture.md#states)."""
 
 from django.utils import timezone
 

@@ -2,8 +2,8 @@
 
 Three ways in: a person presses "Refresh status" (now), Impilo sends a webhook (soon, by a
 task), or nobody says anything and the periodic job asks, less often as the order ages.
-Impilo publishes no status list (API.md §6.1), so statuses are kept verbatim, labelled
-where we know them, and which ones end the syncing is a setting.
+Impilo publishes no status list (docs/impilo.md#order-statuses), so statuses are kept
+verbatim, labelled where we know them, and which ones end the syncing is a setting.
 """
 
 import logging

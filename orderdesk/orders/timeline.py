@@ -1,8 +1,9 @@
 """An order's one timeline: our own events (who, from which state to which, why) merged
 with the orderEvents Impilo reports, in time order.
 
-Impilo's timestamps are unpublished in form (API.md §3.4): one that does not parse is
-kept verbatim and listed after the dated entries, rather than dropped.
+Impilo's timestamps are unpublished in form (docs/impilo.md#the-fields-orderdesk-relies-on):
+one that does not parse is kept verbatim and listed after the dated entries, rather than
+dropped.
 """
 
 from collections.abc import Iterable

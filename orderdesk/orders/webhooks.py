@@ -1,5 +1,5 @@
-"""Impilo's webhook deliveries (API.md §7): check the secret, keep each delivery once,
-and refetch the order an order.status event is about.
+"""Impilo's webhook deliveries (docs/impilo.md#webhooks): check the secret, keep each
+delivery once, and refetch the order an order.status event is about.
 
 Impilo sends a shared secret in a header, no signature and no timestamp, so the secret is
 all that stands between the internet and this endpoint: it is compared in constant time,
@@ -154,7 +154,7 @@ def _check_storable(value: object, *, depth: int) -> None:
 
 def order_id_in(payload: dict[str, Any]) -> int | None:
     """Impilo's order id in an order event. order.status's field names are unpublished
-    (API.md §7), so the likely spellings are tried; statusFull is the order itself."""
+    (docs/impilo.md#webhooks), so the likely spellings are tried; statusFull is the order itself."""
     nested = payload.get("order")
     candidates = [payload.get("orderId"), payload.get("order_id")]
     candidates.append(nested.get("id") if isinstance(nested, dict) else nested)

@@ -1,7 +1,7 @@
 """What every sandbox API endpoint shares: the key check, faults, the request log, errors, paging.
 
 Views raise ApiError; `api_endpoint` turns it into Impilo's guessed error body
-{"status": N, "message": "..."} (API.md §3.5, examples/error-response.400.json).
+{"status": N, "message": "..."}: Impilo publishes no error schema (docs/impilo.md#errors).
 """
 
 import hmac
@@ -191,7 +191,7 @@ def page_of(
     size: int,
     serialize: Callable[[Iterable[Any]], list[dict[str, Any]]],
 ) -> dict[str, Any]:
-    """The Page wrapper of API.md §3.1; `page` is 1-based."""
+    """Impilo's Page wrapper (docs/impilo.md#paging); `page` is 1-based."""
     total = queryset.count()
     start = (page - 1) * size
     rows = queryset[start : start + size] if start < total else []

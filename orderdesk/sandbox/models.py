@@ -7,7 +7,7 @@ from django.db import models
 
 
 class Address(models.Model):
-    """The Impilo Address (API.md §5.1), as columns on the models that carry one."""
+    """Impilo's Address, as columns on the models that carry one."""
 
     line_one = models.CharField(max_length=200, blank=True)
     line_two = models.CharField(max_length=200, blank=True)
@@ -64,7 +64,7 @@ class Stock(models.Model):
 class Kit(models.Model):
     name = models.CharField(max_length=200)
     archived = models.BooleanField(default=False)
-    # Impilo does not say how a loaner kit is marked (API.md §11 q13): sandbox-internal flag.
+    # Impilo does not say how a loaner kit is marked: a sandbox-internal flag.
     loaner = models.BooleanField(default=False)
 
     def __str__(self) -> str:
@@ -121,7 +121,7 @@ class Order(models.Model):
     site = models.ForeignKey(Site, on_delete=models.PROTECT, null=True)
     shipping_option = models.CharField(max_length=40, blank=True)
     email_label = models.BooleanField(default=False)
-    # Return lines have no published shape (API.md §4.1.1): kept and echoed as sent.
+    # Return lines have no published shape: kept and echoed as sent.
     return_items = models.JSONField(null=True)
     return_devices = models.JSONField(null=True)
     return_packed_kits = models.JSONField(null=True)

@@ -1,4 +1,4 @@
-"""Create Order (API.md §4.1.1) with the documented validation rules (§8) and 400 messages.
+"""Create Order with Impilo's documented validation rules and 400 messages.
 
 Server-managed fields in the body (id, currentStatus, orderEvents, ...) are ignored.
 """
@@ -143,7 +143,7 @@ def _recipient(body: dict[str, Any]) -> tuple[int | None, int | None]:
     if patient is not None and site is not None:
         raise ApiError(400, RECIPIENT_BOTH)
     ref = patient if patient is not None else site
-    # A site order without site.id lands here too (API.md §4.1.1).
+    # A site order without site.id lands here too, as Impilo documents.
     if not isinstance(ref, dict) or ref.get("id") is None:
         raise ApiError(400, RECIPIENT_REQUIRED)
     ref_id = _positive_id(ref["id"], "patient.id" if patient is not None else "site.id")

@@ -1,4 +1,4 @@
-"""The filters of the list endpoints, from query parameters (API.md §4.3.1, §4.6)."""
+"""The filters of the list endpoints (List Patients, List Kits), from query parameters."""
 
 from django.db.models import QuerySet
 from django.http import HttpRequest

@@ -1,4 +1,4 @@
-"""Sandbox rows as Impilo JSON (API.md §5): camelCase, full nested models, blanks as null."""
+"""Sandbox rows as Impilo JSON: camelCase, full nested models, blanks as null."""
 
 from collections.abc import Iterable
 from datetime import datetime

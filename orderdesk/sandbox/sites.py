@@ -1,4 +1,4 @@
-"""Create Site (API.md §4.4): the body is presumed to be the Site model (name, address, ...)."""
+"""Create Site: its body is unpublished, so it is presumed to be the Site model (name, ...)."""
 
 from typing import Any
 

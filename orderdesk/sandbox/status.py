@@ -1,8 +1,9 @@
 """An order's progress, computed on read from its age: no background process, no randomness.
 
-Impilo does not publish its status list (API.md §6.1), so the sandbox uses its own plausible
-vocabulary, one step every SANDBOX_STATUS_STEP_SECONDS. Devices, packed kits and tracking
-numbers are derived from the order's id, so every read of the same order agrees.
+Impilo does not publish its status list (docs/impilo.md#order-statuses), so the sandbox uses
+its own plausible vocabulary, one step every SANDBOX_STATUS_STEP_SECONDS. Devices, packed
+kits and tracking numbers are derived from the order's id, so every read of the same order
+agrees.
 """
 
 import hashlib
@@ -34,7 +35,7 @@ def reached(order: Order, now: datetime | None = None) -> int:
 
 
 def timestamp(moment: datetime) -> str:
-    """ISO-8601 UTC with milliseconds, like the webhook-log examples (API.md §3.4)."""
+    """ISO-8601 UTC with milliseconds, like the timestamps in Impilo's webhook-log examples."""
     utc = moment.astimezone(UTC)
     return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"
 

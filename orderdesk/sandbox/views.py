@@ -1,4 +1,4 @@
-"""The sandbox's Impilo API (paths of API.md §4), answered from the sandbox's own tables."""
+"""The sandbox's Impilo API (Impilo's paths), answered from the sandbox's own tables."""
 
 from django.http import HttpRequest, HttpResponse
 

@@ -1,4 +1,5 @@
-// orderdesk.js: small progressive enhancements. Every page works without it (GUIDE §6).
+// orderdesk.js: small progressive enhancements. Every page works without it
+// (docs/architecture.md#pages-htmx-and-javascript).
 (function () {
   "use strict";
 

@@ -1,8 +1,9 @@
 """Contract: every client method against the sandbox over real HTTP (a live server), every
 reply parsed by our types, every failure mode mapped to its class and audited once.
 
-The sandbox shares no code with the client (GUIDE §3), so agreement here means both read
-API.md the same way.
+The sandbox shares no code with the client
+(docs/architecture.md#the-layers-and-the-one-rule-between-them), so agreement here means
+both read Impilo's documentation the same way.
 """
 
 import pytest

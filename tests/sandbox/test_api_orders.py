@@ -1,4 +1,4 @@
-"""Create, fetch and list orders (API.md §4.1): over real HTTP, details in-process."""
+"""Create, fetch and list orders: over real HTTP, details in-process."""
 
 import json
 

@@ -1,4 +1,4 @@
-"""List / search patients (API.md §4.3.1) and the Page wrapper's edge cases (§3.1).
+"""List / search patients and the Page wrapper's edge cases (docs/impilo.md#paging).
 
 The first test goes over real HTTP; the filter tables use the in-process client (faster).
 """

@@ -1,4 +1,4 @@
-"""Create-order validation: API.md §8 rules and the 400 messages of §4.1.1, one case each."""
+"""Create-order validation: Impilo's documented rules and 400 messages, one case each."""
 
 import pytest
 

@@ -1,6 +1,6 @@
 """Issue 8 item 4: every URL × every method × {anonymous, coordinator, support, admin}
 against a table of what each role may do, written here from the roles' description
-(GUIDE §1, issue texts), not read from the views' decorators.
+(docs/architecture.md#what-orderdesk-is), not read from the views' decorators.
 
 URLs come from the URLconf itself, so a page added later and missing from the table fails
 this check instead of going unchecked. Pages about one order or one audit row are tried
