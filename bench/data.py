@@ -26,7 +26,7 @@ from bench import calls
 from bench.load import Row, Table, analyze, fast_load, reset_sequences
 from orderdesk.accounts.models import User
 from orderdesk.audit.models import ApiCall
-from orderdesk.orders import sync
+from orderdesk.orders.engine import status_sync
 from orderdesk.orders.models import REFERENCE_ALPHABET, Order, OrderEvent, OrderLine, State
 from orderdesk.sandbox import seed as sandbox_seed
 from orderdesk.sandbox import seed_data
@@ -375,7 +375,7 @@ class History:
                 impilo_order=body,
                 submitted_at=self.at,
                 impilo_synced_at=self.at,
-                impilo_sync_due_at=sync.next_check(self.at, self.at, "processing"),
+                impilo_sync_due_at=status_sync.next_check(self.at, self.at, "processing"),
             )
         if not last:  # the backoff before the next attempt
             self._later(5 * 2**attempt * self.rng.uniform(0.8, 1.2))
@@ -392,7 +392,7 @@ class History:
                 impilo_status=status,
                 impilo_order=fetched,
                 impilo_synced_at=self.at,
-                impilo_sync_due_at=sync.next_check(order["submitted_at"], self.at, status),
+                impilo_sync_due_at=status_sync.next_check(order["submitted_at"], self.at, status),
             )
 
     def _later(self, seconds: float) -> None:

@@ -313,11 +313,11 @@ LOGGING = {
 
 # (dotted path, every N seconds) run by each worker process; see core/periodic.py.
 PERIODIC_JOBS: list[tuple[str, float]] = [
-    ("orderdesk.orders.pipeline.sweep_expired_leases", 10),
+    ("orderdesk.orders.engine.pipeline.sweep_expired_leases", 10),
     ("orderdesk.audit.pending.recover_orphans", 15),
-    ("orderdesk.orders.pipeline.requeue_stale", 15),
-    ("orderdesk.orders.pipeline.probe_auth_pause", 15),
-    ("orderdesk.orders.sync.sync_due_orders", 15),
+    ("orderdesk.orders.engine.pipeline.requeue_stale", 15),
+    ("orderdesk.orders.engine.pipeline.probe_auth_pause", 15),
+    ("orderdesk.orders.engine.status_sync.sync_due_orders", 15),
     ("orderdesk.catalog.sync.sync_catalog_job", 3600),
 ]
 

@@ -3,7 +3,7 @@ from django.contrib import admin
 from django.urls import include, path
 
 from orderdesk.core import views as core_views
-from orderdesk.orders.webhooks import impilo_webhook
+from orderdesk.orders.engine.webhook_events import impilo_webhook
 
 urlpatterns = [
     path("", core_views.home, name="home"),

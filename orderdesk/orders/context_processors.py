@@ -5,8 +5,8 @@ from django.http import HttpRequest
 from django.utils.functional import SimpleLazyObject
 
 from orderdesk.accounts import roles
-from orderdesk.orders import attention
-from orderdesk.orders.gate import banner_text
+from orderdesk.orders.engine.gate import banner_text
+from orderdesk.orders.selectors import attention_queue
 
 
 def attention_banner_and_badge(request: HttpRequest) -> dict[str, object]:
@@ -16,5 +16,5 @@ def attention_banner_and_badge(request: HttpRequest) -> dict[str, object]:
     banners = [{"level": "danger", "text": text}] if (text := banner_text()) else []
     # Counted only if a template shows the badge: redirects, downloads and htmx fragments
     # do not pay for it, nor does the badge view (it counts for itself).
-    badge = SimpleLazyObject(lambda: attention.badge_label(attention.count()))
+    badge = SimpleLazyObject(lambda: attention_queue.badge_label(attention_queue.count()))
     return {"banners": banners, "attention_count": badge}

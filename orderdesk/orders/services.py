@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from orderdesk.accounts.models import User
 from orderdesk.impilo.errors import ImpiloError
-from orderdesk.orders import pipeline
+from orderdesk.orders.engine import pipeline
 from orderdesk.orders.forms import LineRow
 from orderdesk.orders.models import (
     Order,

@@ -1,7 +1,7 @@
 from django.urls import path, register_converter
 
-from orderdesk.orders import webhooks
-from orderdesk.orders.views import attention, detail, entry, history, support
+from orderdesk.orders.engine import webhook_events
+from orderdesk.orders.views import detail, entry, needs_attention, order_list, support
 
 
 class ReferenceConverter:
@@ -20,12 +20,12 @@ class ReferenceConverter:
 register_converter(ReferenceConverter, "reference")
 app_name = "orders"
 urlpatterns = [
-    path("", history.order_list, name="list"),
-    path("export.csv", history.order_export, name="export"),
-    path("chart/", history.order_chart, name="chart"),
-    path("webhooks/", webhooks.delivery_list, name="webhooks"),
-    path("attention/", attention.attention_list, name="attention"),
-    path("attention/badge/", attention.attention_badge, name="attention_badge"),
+    path("", order_list.order_list, name="list"),
+    path("export.csv", order_list.order_export, name="export"),
+    path("chart/", order_list.order_chart, name="chart"),
+    path("webhooks/", webhook_events.delivery_list, name="webhooks"),
+    path("attention/", needs_attention.attention_list, name="attention"),
+    path("attention/badge/", needs_attention.attention_badge, name="attention_badge"),
     path("attention/bulk-resubmit/", support.bulk_resubmit, name="bulk_resubmit"),
     path("new/", entry.order_new, name="new"),
     path("new/patients/", entry.patient_search, name="patient_search"),

@@ -13,7 +13,7 @@ from django.db import connection
 
 from orderdesk.audit import pending
 from orderdesk.audit.models import ApiCall, PendingCall
-from orderdesk.orders import pipeline
+from orderdesk.orders.engine import pipeline
 from orderdesk.orders.models import Order, State
 from orderdesk.sandbox import faults
 from orderdesk.sandbox.models import FaultRule, RequestLog

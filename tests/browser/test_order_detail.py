@@ -41,7 +41,7 @@ def live(sandbox, settings):
     settings.ORDER_SYNC_MIN_SECONDS = 0.5
     with (
         running_workers(1),
-        periodic_jobs(settings, ("orderdesk.orders.sync.sync_due_orders", 0.3)),
+        periodic_jobs(settings, ("orderdesk.orders.engine.status_sync.sync_due_orders", 0.3)),
     ):
         yield sandbox
 

@@ -9,8 +9,8 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import Locator, Page, expect
 
-from orderdesk.orders import history
 from orderdesk.orders.models import State
+from orderdesk.orders.selectors import order_filters
 from tests.orders.orders_data import make_order, make_orders
 
 pytestmark = pytest.mark.browser
@@ -79,7 +79,7 @@ def test_admin_filters_by_state_and_searches_by_patient(admin_user, sign_in) -> 
 def test_pages_forward_and_back_and_only_admins_may_export(
     admin_user, coordinator, sign_in, monkeypatch, tmp_path: Path
 ) -> None:
-    monkeypatch.setattr(history, "PAGE_SIZE", 5)  # live_server runs in this process
+    monkeypatch.setattr(order_filters, "PAGE_SIZE", 5)  # live_server runs in this process
     newest_first = [o.reference for o in reversed(make_orders(admin_user, 12))]
     first, second, third = newest_first[:5], newest_first[5:10], newest_first[10:]
 

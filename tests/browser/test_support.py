@@ -8,7 +8,7 @@ from playwright.sync_api import expect
 from orderdesk.catalog.models import orderable_items
 from orderdesk.catalog.sync import sync_catalog
 from orderdesk.impilo.client import ImpiloClient
-from orderdesk.orders import pipeline
+from orderdesk.orders.engine import pipeline
 from orderdesk.orders.models import Order, State
 from orderdesk.orders.patients import choice_from_patient
 from orderdesk.orders.services import OrderInput, order_create

@@ -6,7 +6,7 @@ from django.http import QueryDict
 
 from orderdesk.audit.forms import ApiCallFilterForm
 from orderdesk.core.widgets import make_lean
-from orderdesk.orders.history import HistoryFilterForm
+from orderdesk.orders.selectors.order_filters import HistoryFilterForm
 
 pytestmark = pytest.mark.django_db
 

@@ -5,8 +5,8 @@ from pathlib import Path
 import pytest
 from django.template import engines
 
-from orderdesk.orders.history import LIST_COLUMNS
 from orderdesk.orders.models import Order, State
+from orderdesk.orders.selectors.order_filters import LIST_COLUMNS
 from orderdesk.orders.templatetags.order_table import order_rows
 from tests.orders.factories import make_order
 

@@ -10,8 +10,8 @@ from django.http import QueryDict
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from orderdesk.orders import attention, history
 from orderdesk.orders.models import Order, State
+from orderdesk.orders.selectors import attention_queue, order_filters
 from tests.orders.factories import make_order
 
 pytestmark = pytest.mark.django_db
@@ -30,9 +30,9 @@ def test_the_queue_holds_attention_states_and_long_retries_only(coordinator) -> 
     make_order(coordinator, State.RETRY_WAIT, queued_at=None)
     make_order(coordinator, State.SUBMITTED)
     make_order(coordinator, State.QUEUED, queued_at=long_ago)
-    assert set(attention.queue()) == {failed, old_retry}
-    assert attention.count() == 2
-    assert list(attention.queue(attention.RETRYING_LONG)) == [old_retry]
+    assert set(attention_queue.queue()) == {failed, old_retry}
+    assert attention_queue.count() == 2
+    assert list(attention_queue.queue(attention_queue.RETRYING_LONG)) == [old_retry]
 
 
 def test_the_badge_count_stops_at_its_cap(coordinator) -> None:
@@ -41,12 +41,12 @@ def test_the_badge_count_stops_at_its_cap(coordinator) -> None:
         make_order(coordinator, State.FAILED)
     make_order(coordinator, State.RETRY_WAIT, queued_at=long_ago)
     make_order(coordinator, State.RETRY_WAIT, queued_at=long_ago)
-    assert attention.count(cap=10) == 5
-    assert attention.count(cap=4) == 4
-    assert attention.count(cap=2) == 2
-    assert attention.badge_label(attention.count(cap=4), cap=4) == "3+"
-    assert attention.badge_label(3, cap=4) == "3"
-    assert attention.badge_label(0) == ""
+    assert attention_queue.count(cap=10) == 5
+    assert attention_queue.count(cap=4) == 4
+    assert attention_queue.count(cap=2) == 2
+    assert attention_queue.badge_label(attention_queue.count(cap=4), cap=4) == "3+"
+    assert attention_queue.badge_label(3, cap=4) == "3"
+    assert attention_queue.badge_label(0) == ""
 
 
 def test_an_htmx_fragment_does_not_count_the_queue(support_client, coordinator) -> None:
@@ -68,7 +68,7 @@ def test_the_badge_endpoint_counts_once(support_client, coordinator) -> None:
 
 
 def test_a_page_shows_the_badge_capped(support_client, coordinator, monkeypatch) -> None:
-    monkeypatch.setattr(attention, "BADGE_CAP", 2)
+    monkeypatch.setattr(attention_queue, "BADGE_CAP", 2)
     for _ in range(3):
         make_order(coordinator, State.FAILED)
     html = support_client.get("/orders/").content.decode()
@@ -77,12 +77,12 @@ def test_a_page_shows_the_badge_capped(support_client, coordinator, monkeypatch)
 
 def state_counts(query: str = "") -> dict[str, str]:
     cache.clear()
-    data = history.HistoryFilterForm(QueryDict(query)).valid_data()
-    return {value: n for value, _, n in history.state_counts(data)}
+    data = order_filters.HistoryFilterForm(QueryDict(query)).valid_data()
+    return {value: n for value, _, n in order_filters.state_counts(data)}
 
 
 def test_state_counts_are_exact_under_the_cap(coordinator, monkeypatch) -> None:
-    monkeypatch.setattr(history, "COUNT_CAP", 5)
+    monkeypatch.setattr(order_filters, "COUNT_CAP", 5)
     for _ in range(3):
         make_order(coordinator, State.SUBMITTED)
     make_order(coordinator, State.FAILED)
@@ -91,7 +91,7 @@ def test_state_counts_are_exact_under_the_cap(coordinator, monkeypatch) -> None:
 
 
 def test_state_counts_say_plus_past_the_cap(coordinator, monkeypatch) -> None:
-    monkeypatch.setattr(history, "COUNT_CAP", 3)
+    monkeypatch.setattr(order_filters, "COUNT_CAP", 3)
     for _ in range(5):
         make_order(coordinator, State.SUBMITTED)
     for _ in range(2):
@@ -106,7 +106,7 @@ def test_state_counts_say_plus_past_the_cap(coordinator, monkeypatch) -> None:
 
 
 def test_the_orders_page_shows_capped_counts(coordinator, coordinator_client, monkeypatch):
-    monkeypatch.setattr(history, "COUNT_CAP", 2)
+    monkeypatch.setattr(order_filters, "COUNT_CAP", 2)
     for _ in range(3):
         make_order(coordinator, State.SUBMITTED)
     cache.clear()
@@ -129,7 +129,7 @@ def test_a_text_search_lists_and_counts_the_same_either_way(
     coordinator, coordinator_client, monkeypatch, small_search
 ) -> None:
     # 500: read once as (id, state) pairs for page and counts; 2: too many, searched twice.
-    monkeypatch.setattr(history, "SMALL_SEARCH", small_search)
+    monkeypatch.setattr(order_filters, "SMALL_SEARCH", small_search)
     wei = [make_order(coordinator, State.FAILED, patient_name="Wei Chen") for _ in range(2)]
     wei.append(make_order(coordinator, State.SUBMITTED, patient_name="Wei Chen"))
     make_order(coordinator, State.FAILED, patient_name="Maria Lopez")

@@ -4,8 +4,11 @@ task function moves, the waiting rows are pointed at its new home."""
 from django.db import migrations
 
 MOVED = {
-    "orderdesk.orders.tasks.send_order": "orderdesk.orders.pipeline.send_order",
-    "orderdesk.orders.tasks.reconcile_order": "orderdesk.orders.pipeline.reconcile_order",
+    "orderdesk.orders.tasks.send_order": "orderdesk.orders.engine.pipeline.send_order",
+    "orderdesk.orders.tasks.reconcile_order": "orderdesk.orders.engine.pipeline.reconcile_order",
+    "orderdesk.orders.webhooks.process_delivery": (
+        "orderdesk.orders.engine.webhook_events.process_delivery"
+    ),
 }
 
 

@@ -12,8 +12,8 @@ from django import template
 from orderdesk.accounts import roles
 from orderdesk.impilo.client import payload_json
 from orderdesk.orders import states
+from orderdesk.orders.engine.payload import build_request
 from orderdesk.orders.models import Order
-from orderdesk.orders.payload import build_request
 from orderdesk.orders.states import State
 
 register = template.Library()

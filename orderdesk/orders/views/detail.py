@@ -20,8 +20,9 @@ from orderdesk.audit.viewlog import record_view
 from orderdesk.http import AuthedHttpRequest
 from orderdesk.impilo.errors import ImpiloError
 from orderdesk.impilo.types import ImpiloOrder
-from orderdesk.orders import status, sync, timeline
+from orderdesk.orders.engine import status_sync
 from orderdesk.orders.models import Order
+from orderdesk.orders.selectors import state_words, timeline
 
 TEMPLATE = "orders/order_detail.html"
 LIVE_TEMPLATE = "orders/_order_live.html"
@@ -42,7 +43,7 @@ def poll_seconds(order: Order) -> int:
     """How often the page asks again; 0 once nothing more is expected to change."""
     if order.is_in_flight:
         return POLL_SENDING_SECONDS
-    return POLL_IMPILO_SECONDS if sync.awaits_impilo(order) else 0
+    return POLL_IMPILO_SECONDS if status_sync.awaits_impilo(order) else 0
 
 
 def live_context(order: Order) -> dict[str, Any]:
@@ -51,11 +52,11 @@ def live_context(order: Order) -> dict[str, Any]:
     events = order.events.select_related("actor")
     return {
         "order": order,
-        "status_text": status.describe(order),
-        "status_badge": status.badge_class(order),
+        "status_text": state_words.describe(order),
+        "status_badge": state_words.badge_class(order),
         "poll_seconds": poll_seconds(order),
         "impilo": impilo,
-        "impilo_label": sync.status_label(order.impilo_status),
+        "impilo_label": status_sync.status_label(order.impilo_status),
         "timeline": timeline.merged(events, impilo),
     }
 
@@ -91,7 +92,7 @@ def _refresh(order: Order, request: AuthedHttpRequest) -> tuple[str, bool]:
     if order.impilo_id is None:
         return "This order has no Impilo order id yet, so there is nothing to ask Impilo.", False
     try:
-        result = sync.refresh(order, actor=request.user)
+        result = status_sync.refresh(order, actor=request.user)
     except ImpiloError as exc:
         return f"Could not get the order from Impilo: {exc.message}", False
     now = f"“{result.after}”" if result.after else "not given"

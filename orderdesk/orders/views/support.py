@@ -15,9 +15,9 @@ from orderdesk.accounts.roles import role_required
 from orderdesk.http import AuthedHttpRequest
 from orderdesk.impilo.client import payload_json
 from orderdesk.orders import services, states
+from orderdesk.orders.engine.payload import build_request
 from orderdesk.orders.forms import LineRow, OrderHeaderForm
 from orderdesk.orders.models import Order, State
-from orderdesk.orders.payload import build_request
 from orderdesk.orders.views.entry import entry_post, initial_for, render_form
 
 CONFIRM = "orders/order_action_confirm.html"

@@ -14,8 +14,8 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from orderdesk.orders.export import safe_cell
 from orderdesk.orders.models import Order, State
+from orderdesk.orders.selectors.csv_export import safe_cell
 from tests.orders.orders_data import make_order
 
 EXPORT = reverse("orders:export")

@@ -23,10 +23,10 @@ from orderdesk.audit.models import ApiCall, PendingCall
 from orderdesk.impilo import errors
 from orderdesk.impilo.client import ImpiloClient
 from orderdesk.impilo.types import ImpiloOrder
-from orderdesk.orders import gate
+from orderdesk.orders.engine import gate
+from orderdesk.orders.engine.payload import build_request
+from orderdesk.orders.engine.status_sync import next_check
 from orderdesk.orders.models import Order, SendingGate, State
-from orderdesk.orders.payload import build_request
-from orderdesk.orders.sync import next_check
 from orderdesk.orders.transitions import Outcome, note, transition
 
 logger = logging.getLogger(__name__)

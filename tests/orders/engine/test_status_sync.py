@@ -9,7 +9,7 @@ from django.utils import timezone
 from orderdesk.audit.models import ApiCall
 from orderdesk.impilo.client import CreateOrderRequest, ImpiloClient
 from orderdesk.impilo.types import ImpiloOrder
-from orderdesk.orders import sync
+from orderdesk.orders.engine import status_sync
 from orderdesk.orders.models import Order, OrderEvent, State
 from orderdesk.sandbox import faults
 from orderdesk.sandbox.testing import age_order, seed_ids
@@ -46,16 +46,16 @@ def impilo(sandbox, settings):
     [("shipped", "Shipped"), ("availableForPickup", "Available for pickup"), ("weird", "")],
 )
 def test_known_statuses_have_a_friendly_label(status, label) -> None:
-    assert sync.status_label(status) == label
+    assert status_sync.status_label(status) == label
 
 
 def test_final_statuses_come_from_settings_in_any_case(settings) -> None:
     settings.ORDER_FINAL_IMPILO_STATUSES = ["delivered", "closedOut"]
-    assert sync.is_final("Delivered")
-    assert sync.is_final("closedout")
-    assert not sync.is_final("shipped")
-    assert not sync.is_final("")
-    assert "CLOSEDOUT" in sync.final_statuses()
+    assert status_sync.is_final("Delivered")
+    assert status_sync.is_final("closedout")
+    assert not status_sync.is_final("shipped")
+    assert not status_sync.is_final("")
+    assert "CLOSEDOUT" in status_sync.final_statuses()
 
 
 # --- One order -----------------------------------------------------------------------------
@@ -66,7 +66,7 @@ def test_refresh_stores_what_impilo_says_and_notes_the_change(impilo, coordinato
     impilo_id = sandbox_order(steps=3)
     order = make_order(coordinator, impilo_id=impilo_id, impilo_status="received")
 
-    result = sync.refresh(order, actor=coordinator)
+    result = status_sync.refresh(order, actor=coordinator)
 
     order.refresh_from_db()
     assert (result.before, result.after, result.changed) == ("received", "shipped", True)
@@ -88,7 +88,7 @@ def test_refresh_stores_what_impilo_says_and_notes_the_change(impilo, coordinato
 def test_refresh_without_a_change_adds_no_note(impilo, coordinator) -> None:
     order = make_order(coordinator, impilo_id=sandbox_order(steps=1), impilo_status="processing")
     events = OrderEvent.objects.filter(order=order).count()
-    assert not sync.refresh(order).changed
+    assert not status_sync.refresh(order).changed
     assert OrderEvent.objects.filter(order=order).count() == events
     assert ApiCall.objects.filter(order=order, action="order_fetch").count() == 1
 
@@ -98,8 +98,8 @@ def test_an_answer_overtaken_by_another_refresh_is_dropped(coordinator) -> None:
     order = make_order(coordinator, impilo_status="received")
     newer = ImpiloOrder.from_json(SHIPPED_JSON)
     older = ImpiloOrder.from_json({**SHIPPED_JSON, "currentStatus": "packed"})
-    assert sync.store(order, newer, before="received").changed
-    assert not sync.store(order, older, before="received").stored
+    assert status_sync.store(order, newer, before="received").changed
+    assert not status_sync.store(order, older, before="received").stored
     order.refresh_from_db()
     assert order.impilo_status == "shipped"
     assert OrderEvent.objects.filter(order=order, reason__contains="Impilo status").count() == 1
@@ -108,7 +108,7 @@ def test_an_answer_overtaken_by_another_refresh_is_dropped(coordinator) -> None:
 @pytest.mark.django_db
 def test_a_reply_without_a_status_keeps_the_one_we_had(coordinator) -> None:
     order = make_order(coordinator, impilo_status="packed")
-    sync.store(order, ImpiloOrder.from_json({"id": 1}), before="packed")
+    status_sync.store(order, ImpiloOrder.from_json({"id": 1}), before="packed")
     order.refresh_from_db()
     assert order.impilo_status == "packed"
     assert order.impilo_order == {"id": 1}
@@ -118,18 +118,20 @@ def test_a_reply_without_a_status_keeps_the_one_we_had(coordinator) -> None:
 def test_a_final_answer_takes_the_order_off_the_schedule(coordinator, settings) -> None:
     settings.ORDER_FINAL_IMPILO_STATUSES = ["delivered"]
     order = make_order(coordinator, impilo_status="shipped")
-    sync.store(order, ImpiloOrder.from_json({**SHIPPED_JSON, "currentStatus": "delivered"}),
+    status_sync.store(order, ImpiloOrder.from_json({**SHIPPED_JSON, "currentStatus": "delivered"}),
                before="shipped")  # fmt: skip
     order.refresh_from_db()
     assert order.impilo_sync_due_at is None
-    assert not sync.due_orders(timezone.now() + timedelta(days=30)).filter(pk=order.pk).exists()
+    assert (
+        not status_sync.due_orders(timezone.now() + timedelta(days=30)).filter(pk=order.pk).exists()
+    )
 
 
 @pytest.mark.django_db
 def test_an_order_without_impilo_id_cannot_be_refreshed(coordinator) -> None:
     order = make_order(coordinator, state=State.QUEUED)
     with pytest.raises(ValueError, match="no Impilo order id"):
-        sync.refresh(order)
+        status_sync.refresh(order)
 
 
 # --- Schedule ----------------------------------------------------------------------------------
@@ -146,7 +148,7 @@ def test_an_order_without_impilo_id_cannot_be_refreshed(coordinator) -> None:
 )
 def test_checks_come_every_tenth_of_the_age_within_the_bounds(settings, age, interval) -> None:
     settings.ORDER_SYNC_MIN_SECONDS, settings.ORDER_SYNC_MAX_SECONDS = 30, 3600
-    assert sync.check_interval(age) == interval
+    assert status_sync.check_interval(age) == interval
 
 
 @pytest.mark.django_db
@@ -167,16 +169,16 @@ def test_orders_are_checked_less_often_as_they_age(
     settings.ORDER_SYNC_MIN_SECONDS, settings.ORDER_SYNC_MAX_SECONDS = 30, 3600
     now = timezone.now()
     submitted = now - age
-    next_due = sync.next_check(submitted, now - since_check, "shipped")
+    next_due = status_sync.next_check(submitted, now - since_check, "shipped")
     order = make_order(coordinator, submitted_at=submitted, impilo_sync_due_at=next_due)
-    assert sync.due_orders(now).filter(pk=order.pk).exists() is due
+    assert status_sync.due_orders(now).filter(pk=order.pk).exists() is due
 
 
 def test_a_final_status_needs_no_more_checks(settings) -> None:
     settings.ORDER_FINAL_IMPILO_STATUSES = ["delivered"]
     now = timezone.now()
-    assert sync.next_check(now, now, "Delivered") is None
-    assert sync.next_check(now, now, "shipped") is not None
+    assert status_sync.next_check(now, now, "Delivered") is None
+    assert status_sync.next_check(now, now, "shipped") is not None
 
 
 @pytest.mark.django_db
@@ -186,7 +188,7 @@ def test_only_sent_orders_without_a_final_status_are_due(coordinator) -> None:
     make_order(coordinator, impilo_status="Cancelled")
     make_order(coordinator, state=State.QUEUED)
     make_order(coordinator, state=State.RESOLVED, impilo_id=42)
-    assert list(sync.due_orders(timezone.now())) == [never_synced]
+    assert list(status_sync.due_orders(timezone.now())) == [never_synced]
 
 
 # --- The periodic job --------------------------------------------------------------------------
@@ -196,10 +198,10 @@ def test_only_sent_orders_without_a_final_status_are_due(coordinator) -> None:
 def test_periodic_job_refreshes_a_bounded_batch(impilo, coordinator, settings) -> None:
     settings.ORDER_SYNC_BATCH = 2
     orders = [make_order(coordinator, impilo_id=sandbox_order(steps=2)) for _ in range(3)]
-    assert sync.sync_due_orders() == 2
+    assert status_sync.sync_due_orders() == 2
     assert sorted(Order.objects.values_list("impilo_status", flat=True)) == ["", "packed", "packed"]
-    assert sync.sync_due_orders() == 1
-    assert sync.sync_due_orders() == 0  # nothing due again so soon
+    assert status_sync.sync_due_orders() == 1
+    assert status_sync.sync_due_orders() == 0  # nothing due again so soon
     assert ApiCall.objects.filter(action="order_fetch").count() == len(orders)
 
 
@@ -208,10 +210,10 @@ def test_periodic_job_stops_when_impilo_is_down_and_waits_its_turn(impilo, coord
     for _ in range(3):
         make_order(coordinator, impilo_id=sandbox_order())
     faults.inject("status", method="GET", path=r"/api/v3/order/\d+$", status=503)
-    assert sync.sync_due_orders() == 0
+    assert status_sync.sync_due_orders() == 0
     assert ApiCall.objects.filter(action="order_fetch").count() == 1
     faults.clear()
-    assert sync.sync_due_orders() == 2  # the failed one was claimed: it waits its interval
+    assert status_sync.sync_due_orders() == 2  # the failed one was claimed: it waits its interval
 
 
 @pytest.mark.django_db
@@ -222,7 +224,7 @@ def test_orders_that_need_no_check_leave_the_schedule(coordinator, settings) -> 
     resolved = make_order(coordinator, state=State.RESOLVED, impilo_id=42,
                           impilo_sync_due_at=timezone.now())  # fmt: skip
     settings.ORDER_FINAL_IMPILO_STATUSES = ["delivered", "closedOut"]
-    assert sync.sync_due_orders() == 0
+    assert status_sync.sync_due_orders() == 0
     assert (
         Order.objects.filter(pk__in=[closed.pk, resolved.pk], impilo_sync_due_at=None).count() == 2
     )
@@ -232,7 +234,9 @@ def test_orders_that_need_no_check_leave_the_schedule(coordinator, settings) -> 
 def test_periodic_job_skips_an_order_impilo_does_not_know(impilo, coordinator) -> None:
     make_order(coordinator, impilo_id=999_999_999)
     known = make_order(coordinator, impilo_id=sandbox_order(steps=4))
-    assert sync.sync_due_orders() == 1
+    assert status_sync.sync_due_orders() == 1
     known.refresh_from_db()
     assert known.impilo_status == "delivered"
-    assert not sync.due_orders(timezone.now() + timedelta(days=30)).filter(pk=known.pk).exists()
+    assert (
+        not status_sync.due_orders(timezone.now() + timedelta(days=30)).filter(pk=known.pk).exists()
+    )

@@ -12,7 +12,7 @@ from orderdesk.accounts import roles
 from orderdesk.accounts.roles import role_required
 from orderdesk.core.links import row_link
 from orderdesk.http import AuthedHttpRequest
-from orderdesk.orders import attention
+from orderdesk.orders.selectors import attention_queue
 
 TEMPLATE = "orders/attention_list.html"
 
@@ -22,27 +22,29 @@ TEMPLATE = "orders/attention_list.html"
 def attention_list(request: AuthedHttpRequest) -> HttpResponse:
     state = request.GET.get("state", "")
     reason = request.GET.get("reason", "")
-    if state not in dict(attention.FILTER_CHOICES) or reason not in dict(attention.REASON_CHOICES):
+    if state not in dict(attention_queue.FILTER_CHOICES) or reason not in dict(
+        attention_queue.REASON_CHOICES
+    ):
         messages.error(request, "That filter is not one orderdesk knows; showing everything.")
         state, reason = "", ""
-    orders = attention.queue(state, reason)
+    orders = attention_queue.queue(state, reason)
     after = _cursor(request.GET.get("after", ""))
     if after is not None:
         at, pk = after
         orders = orders.filter(Q(state_changed_at__gt=at) | Q(state_changed_at=at, id__gt=pk))
-    page = list(orders.select_related("created_by")[: attention.PAGE_SIZE + 1])
+    page = list(orders.select_related("created_by")[: attention_queue.PAGE_SIZE + 1])
     link = row_link("orders:detail", "OD-SAMPLE0")
     rows = [
-        (order, attention.reason_in_words(order), link(order.reference))
-        for order in page[: attention.PAGE_SIZE]
+        (order, attention_queue.reason_in_words(order), link(order.reference))
+        for order in page[: attention_queue.PAGE_SIZE]
     ]
-    last = page[attention.PAGE_SIZE - 1] if len(page) > attention.PAGE_SIZE else None
+    last = page[attention_queue.PAGE_SIZE - 1] if len(page) > attention_queue.PAGE_SIZE else None
     context = {
         "rows": rows,
         "state": state,
         "reason": reason,
-        "states": attention.FILTER_CHOICES,
-        "reasons": attention.REASON_CHOICES,
+        "states": attention_queue.FILTER_CHOICES,
+        "reasons": attention_queue.REASON_CHOICES,
         "next_cursor": f"{last.state_changed_at.isoformat()}|{last.pk}" if last else "",
     }
     if request.htmx and after is not None:
@@ -61,5 +63,5 @@ def _cursor(value: str) -> tuple[datetime, int] | None:
 @role_required(roles.WORK_QUEUE)
 @require_GET
 def attention_badge(request: AuthedHttpRequest) -> HttpResponse:
-    label = attention.badge_label(attention.count())
+    label = attention_queue.badge_label(attention_queue.count())
     return render(request, "includes/_attention_badge.html", {"attention_count": label})

@@ -10,7 +10,7 @@ from django.urls import reverse
 from django_tasks_db.models import DBTaskResult
 
 from orderdesk.audit.models import ApiCall
-from orderdesk.orders import webhooks
+from orderdesk.orders.engine import webhook_events
 from orderdesk.orders.models import WebhookDelivery
 from tests.orders.orders_data import make_order
 from tests.orders.test_sync import STEP, sandbox_order
@@ -43,12 +43,12 @@ def status_event(impilo_id: int, envelope_id: int = 57638473, **payload: object)
 @pytest.mark.django_db
 @pytest.mark.parametrize("given", [None, "", "wrong", SECRET + "x", SECRET.lower()])
 def test_missing_or_wrong_secret_is_refused_and_nothing_is_kept(given, caplog) -> None:
-    with caplog.at_level(logging.WARNING, logger="orderdesk.orders.webhooks"):
+    with caplog.at_level(logging.WARNING, logger="orderdesk.orders.engine.webhook_events"):
         response = deliver(status_event(1), secret=given)
     assert response.status_code == 401
     assert WebhookDelivery.objects.count() == 0
     assert DBTaskResult.objects.count() == 0
-    ours = [r for r in caplog.records if r.name == "orderdesk.orders.webhooks"]
+    ours = [r for r in caplog.records if r.name == "orderdesk.orders.engine.webhook_events"]
     assert len(ours) == 1
     assert ours[0].getMessage().startswith("Refused an Impilo webhook delivery from 127.0.0.1")
     assert SECRET not in caplog.text
@@ -141,7 +141,7 @@ def test_unknown_types_are_acknowledged_and_kept() -> None:
     ],
 )
 def test_the_order_id_is_found_under_its_likely_names(payload, expected) -> None:
-    assert webhooks.order_id_in(payload) == expected
+    assert webhook_events.order_id_in(payload) == expected
 
 
 @pytest.mark.django_db
@@ -199,11 +199,11 @@ def test_right_secret_refetches_and_updates_the_order_once(sandbox, settings, co
 def test_a_delivery_for_an_order_we_do_not_have_is_recorded_after_a_few_tries(settings) -> None:
     deliver(status_event(123456))
     delivery = WebhookDelivery.objects.get()
-    assert webhooks.process(delivery.pk, tries=1).startswith("order not known yet")
-    assert webhooks.process(delivery.pk, tries=webhooks.LOOKUP_TRIES) == (
+    assert webhook_events.process(delivery.pk, tries=1).startswith("order not known yet")
+    assert webhook_events.process(delivery.pk, tries=webhook_events.LOOKUP_TRIES) == (
         "No orderdesk order has Impilo id 123456"
     )
-    assert webhooks.process(delivery.pk) == "already processed"
+    assert webhook_events.process(delivery.pk) == "already processed"
     delivery.refresh_from_db()
     assert delivery.processed_at is not None
     assert delivery.order is None

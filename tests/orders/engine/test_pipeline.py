@@ -16,7 +16,7 @@ from django.utils import timezone
 from orderdesk.audit.models import ApiCall
 from orderdesk.catalog.sync import sync_catalog
 from orderdesk.impilo.client import ImpiloClient
-from orderdesk.orders import gate, pipeline
+from orderdesk.orders.engine import gate, pipeline
 from orderdesk.orders.models import Order, SendingGate, State
 from orderdesk.orders.patients import choice_from_patient
 from orderdesk.orders.services import OrderInput, order_create

@@ -6,7 +6,7 @@ from urllib3.connection import HTTPConnection
 
 from orderdesk.audit.models import ApiCall
 from orderdesk.impilo.client import close_thread_session
-from orderdesk.orders import pipeline
+from orderdesk.orders.engine import pipeline
 from orderdesk.orders.models import OrderEvent, State
 from orderdesk.sandbox.models import RequestLog
 from orderdesk.sandbox.testing import orders_with_reference

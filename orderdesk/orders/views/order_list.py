@@ -1,5 +1,5 @@
 """The Orders page (history): filters in the URL, keyset pages, per-state counts, CSV
-export and the orders-per-day chart. Query building lives in orders/history.py."""
+export and the orders-per-day state_chart. Query building lives in orders/order_filters.py."""
 
 from typing import Any
 
@@ -12,8 +12,9 @@ from orderdesk.accounts import roles
 from orderdesk.accounts.roles import role_required
 from orderdesk.core.links import row_link
 from orderdesk.http import AuthedHttpRequest
-from orderdesk.orders import chart, export, history, sync
-from orderdesk.orders.history import HistoryFilterForm
+from orderdesk.orders.engine import status_sync
+from orderdesk.orders.selectors import csv_export, order_filters, state_chart
+from orderdesk.orders.selectors.order_filters import HistoryFilterForm
 
 TEMPLATE = "orders/order_list.html"
 COLUMNS = [
@@ -30,33 +31,35 @@ COLUMNS = [
 def order_list(request: AuthedHttpRequest) -> HttpResponse:
     form = HistoryFilterForm(request.GET)
     data = form.valid_data()
-    matches = history.text_matches(data)
-    page = history.page_of_orders(data, matches)
+    matches = order_filters.text_matches(data)
+    page = order_filters.page_of_orders(data, matches)
     link = row_link("orders:detail", "OD-SAMPLE0")
     context: dict[str, Any] = {
         "form": form,
         "problems": form.problems(),
         "rows": [
-            (order, sync.status_label(order.impilo_status), link(order.reference))
+            (order, status_sync.status_label(order.impilo_status), link(order.reference))
             for order in page.rows
         ],
         "counts": [
-            (value, label, n, history.query_string(data, state=value))
-            for value, label, n in history.state_counts(data, matches)
+            (value, label, n, order_filters.query_string(data, state=value))
+            for value, label, n in order_filters.state_counts(data, matches)
         ],
-        "all_states_query": history.query_string(data, state=None),
+        "all_states_query": order_filters.query_string(data, state=None),
         "active_state": data.get("state") or "",
         "search_kind": data["search"][0] if data.get("q") else "",
         "columns": _columns(data),
         "paged": page.later,
-        "first_query": history.query_string(data),
+        "first_query": order_filters.query_string(data),
         "previous_query": (
-            history.query_string(data, before=page.previous_cursor) if page.previous_cursor else ""
+            order_filters.query_string(data, before=page.previous_cursor)
+            if page.previous_cursor
+            else ""
         ),
         "next_query": (
-            history.query_string(data, cursor=page.next_cursor) if page.next_cursor else ""
+            order_filters.query_string(data, cursor=page.next_cursor) if page.next_cursor else ""
         ),
-        "filter_query": history.query_string(data, sort=None),
+        "filter_query": order_filters.query_string(data, sort=None),
         "can_export": request.user.has_perm(roles.ADMINISTER),
         "can_see_webhooks": request.user.has_perm(roles.ADMINISTER),
     }
@@ -70,8 +73,8 @@ def _columns(data: dict[str, Any]) -> list[dict[str, str]]:
     for key, label in COLUMNS:
         column = {"label": label, "query": "", "aria_sort": ""}
         if key:
-            sort, aria = history.column_sort(data["sort"], key)
-            column.update(query=history.query_string(data, sort=sort), aria_sort=aria)
+            sort, aria = order_filters.column_sort(data["sort"], key)
+            column.update(query=order_filters.query_string(data, sort=sort), aria_sort=aria)
         columns.append(column)
     return columns
 
@@ -83,7 +86,7 @@ def order_export(request: AuthedHttpRequest) -> StreamingHttpResponse:
     data = HistoryFilterForm(request.GET).valid_data()
     data.pop("cursor", None)
     data.pop("before", None)
-    rows = export.stream_csv(export.export_rows(history.sorted_orders(data)))
+    rows = csv_export.stream_csv(csv_export.export_rows(order_filters.sorted_orders(data)))
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
     return StreamingHttpResponse(
         rows,
@@ -104,13 +107,13 @@ def order_chart(request: AuthedHttpRequest) -> HttpResponse:
     for name in ("date_from", "date_to", "cursor", "before"):
         data.pop(name, None)
     days = request.GET.get("days", "")
-    span = int(days) if days.isdigit() and int(days) in chart.DAY_CHOICES else 30
-    query = history.query_string(data, sort=None)
+    span = int(days) if days.isdigit() and int(days) in state_chart.DAY_CHOICES else 30
+    query = order_filters.query_string(data, sort=None)
     context = {
-        "chart": chart.build(history.filter_orders(data), span),
+        "chart": state_chart.build(order_filters.filter_orders(data), span),
         "span_links": [
             (choice, f"{query}&days={choice}" if query else f"days={choice}")
-            for choice in chart.DAY_CHOICES
+            for choice in state_chart.DAY_CHOICES
         ],
         "list_query": query,
     }

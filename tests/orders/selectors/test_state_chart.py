@@ -8,8 +8,8 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from orderdesk.orders.chart import build, daily_counts, nice_max
 from orderdesk.orders.models import Order, State
+from orderdesk.orders.selectors.state_chart import build, daily_counts, nice_max
 from tests.orders.orders_data import make_order
 
 CHART = reverse("orders:chart")

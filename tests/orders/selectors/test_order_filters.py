@@ -14,10 +14,10 @@ from django.urls import reverse
 from django.utils import timezone
 
 from orderdesk.catalog.models import Site
-from orderdesk.orders import history
-from orderdesk.orders.cursors import decode_cursor, encode_cursor
-from orderdesk.orders.history import PAGE_SIZE, HistoryFilterForm, filter_orders
 from orderdesk.orders.models import Order, State
+from orderdesk.orders.selectors import order_filters
+from orderdesk.orders.selectors.cursors import decode_cursor, encode_cursor
+from orderdesk.orders.selectors.order_filters import PAGE_SIZE, HistoryFilterForm, filter_orders
 from tests.orders.orders_data import make_order, make_orders
 
 LIST = reverse("orders:list")
@@ -243,7 +243,7 @@ def test_cursor_round_trips_through_text(coordinator) -> None:
 def test_previous_page_walks_back_over_exactly_the_pages_next_showed(
     coordinator, coordinator_client, monkeypatch, sort
 ) -> None:
-    monkeypatch.setattr(history, "PAGE_SIZE", 4)
+    monkeypatch.setattr(order_filters, "PAGE_SIZE", 4)
     moment = timezone.now()
     for n in range(4 * 3 + 2):  # ties within each second, state and status: ids decide
         make_order(
@@ -253,7 +253,7 @@ def test_previous_page_walks_back_over_exactly_the_pages_next_showed(
             impilo_status=["", "shipped", "packed"][n % 3],
         )
     ordered = list(
-        Order.objects.order_by(*history.ordering(sort)).values_list("reference", flat=True)
+        Order.objects.order_by(*order_filters.ordering(sort)).values_list("reference", flat=True)
     )
     forward = [listed_html(coordinator_client, f"?sort={sort}")]
     for _ in range(3):
@@ -282,7 +282,7 @@ def test_previous_page_walks_back_over_exactly_the_pages_next_showed(
 def test_previous_to_a_first_page_that_shrank_shows_the_first_page_full(
     coordinator, coordinator_client, monkeypatch
 ) -> None:
-    monkeypatch.setattr(history, "PAGE_SIZE", 3)
+    monkeypatch.setattr(order_filters, "PAGE_SIZE", 3)
     orders = make_orders(coordinator, 7)[::-1]  # newest first, as listed
     second = listed_html(coordinator_client, next_link(listed_html(coordinator_client)))
     assert references(second) == [order.reference for order in orders[3:6]]
@@ -306,7 +306,7 @@ def test_previous_to_a_first_page_that_shrank_shows_the_first_page_full(
 def test_a_bad_previous_position_gives_a_message_and_the_first_page(
     coordinator, coordinator_client, monkeypatch, before
 ) -> None:
-    monkeypatch.setattr(history, "PAGE_SIZE", 3)
+    monkeypatch.setattr(order_filters, "PAGE_SIZE", 3)
     orders = make_orders(coordinator, 5)
     query = f"?before={before}"
     if before == "reference-sort":
@@ -398,7 +398,7 @@ def test_query_count_does_not_grow_with_orders_or_lines(
 def test_a_previous_page_costs_the_queries_a_next_page_does(
     coordinator, coordinator_client, monkeypatch, django_assert_max_num_queries
 ) -> None:
-    monkeypatch.setattr(history, "PAGE_SIZE", 3)
+    monkeypatch.setattr(order_filters, "PAGE_SIZE", 3)
     make_orders(coordinator, 10)
     first = listed_html(coordinator_client)  # counts the states, cached for the next pages
     with django_assert_max_num_queries(30) as forward:

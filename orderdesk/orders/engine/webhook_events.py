@@ -30,7 +30,7 @@ from orderdesk.accounts import roles
 from orderdesk.accounts.roles import role_required
 from orderdesk.impilo.errors import ImpiloError
 from orderdesk.impilo.types import as_int
-from orderdesk.orders import sync
+from orderdesk.orders.engine import status_sync
 from orderdesk.orders.models import Order, WebhookDelivery
 
 logger = logging.getLogger(__name__)
@@ -212,7 +212,7 @@ def process(delivery_id: int, tries: int = 1) -> str:
     if order is None:
         return _done(delivery_id, f"No orderdesk order has Impilo id {delivery.impilo_order_id}")
     try:
-        result = sync.refresh(order, actor_label=WEBHOOK)
+        result = status_sync.refresh(order, actor_label=WEBHOOK)
     except ImpiloError as exc:
         # The periodic sync will ask again later; the delivery itself is dealt with.
         return _done(delivery_id, f"Could not fetch the order from Impilo: {exc.message}", order)

@@ -25,7 +25,8 @@ from django.utils import timezone
 from orderdesk.accounts.models import User
 from orderdesk.catalog.models import Site
 from orderdesk.core.forms import FilterForm
-from orderdesk.orders.cursors import (
+from orderdesk.orders.models import Order, RecipientType, State
+from orderdesk.orders.selectors.cursors import (
     MAX_ID,
     SORTS,
     after_cursor,
@@ -33,7 +34,6 @@ from orderdesk.orders.cursors import (
     decode_cursor,
     encode_cursor,
 )
-from orderdesk.orders.models import Order, RecipientType, State
 
 PAGE_SIZE = 50
 FILTER_NAMES = (

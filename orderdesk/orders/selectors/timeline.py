@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from orderdesk.impilo.types import ImpiloOrder
-from orderdesk.orders import sync
+from orderdesk.orders.engine import status_sync
 from orderdesk.orders.models import OrderEvent, State
 
 ORDERDESK, IMPILO = "orderdesk", "Impilo"
@@ -46,7 +46,7 @@ def impilo_entries(order: ImpiloOrder | None) -> list[Entry]:
     entries = []
     for event in order.order_events if order else ():
         name = event.name or "(unnamed event)"
-        label = sync.status_label(event.name)
+        label = status_sync.status_label(event.name)
         at = event.at
         if at is not None and at.tzinfo is None:
             at = at.replace(tzinfo=UTC)  # Impilo's examples are UTC
