@@ -1,29 +1,22 @@
 """The audit list's filters, read from the query string (GET), and its keyset cursor."""
 
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from django import forms
 from django.db.models import QuerySet
-from django.http import QueryDict
-from django.utils import timezone
 
 from orderdesk.audit.actions import Action
 from orderdesk.audit.models import ApiCall, Outcome
+from orderdesk.core import listing
 from orderdesk.core.forms import FilterForm
 
-EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+FILTER_NAMES = ("action", "outcome", "status", "date_from", "date_to", "order")
 
 
 def encode_cursor(call: ApiCall) -> str:
-    """The position after `call` in (at, id) descending order, as URL-safe text."""
-    micros = (call.at - EPOCH) // timedelta(microseconds=1)
-    return f"{micros}_{call.pk}"
-
-
-def decode_cursor(text: str) -> tuple[datetime, int]:
-    micros, _, pk = text.partition("_")
-    return EPOCH + timedelta(microseconds=int(micros)), int(pk)
+    """The position after `call` in (at, id) descending order."""
+    return listing.encode_time_id(call.at, call.pk)
 
 
 class ApiCallFilterForm(FilterForm):
@@ -61,7 +54,7 @@ class ApiCallFilterForm(FilterForm):
         if not text:
             return None
         try:
-            return decode_cursor(text)
+            return listing.decode_time_id(text)
         except (ValueError, OverflowError):
             raise forms.ValidationError(
                 "The page position in the address was not understood; showing the newest calls."
@@ -75,10 +68,6 @@ class ApiCallFilterForm(FilterForm):
         return data
 
 
-def _day_start(day: Any) -> datetime:
-    return timezone.make_aware(datetime.combine(day, time.min))
-
-
 def filter_calls(data: dict[str, Any]) -> QuerySet[ApiCall]:
     calls = ApiCall.objects.all()
     if data.get("action"):
@@ -88,9 +77,9 @@ def filter_calls(data: dict[str, Any]) -> QuerySet[ApiCall]:
     if data.get("status") is not None:
         calls = calls.filter(status_code=data["status"])
     if data.get("date_from"):
-        calls = calls.filter(at__gte=_day_start(data["date_from"]))
+        calls = calls.filter(at__gte=listing.day_start(data["date_from"]))
     if data.get("date_to"):
-        calls = calls.filter(at__lt=_day_start(data["date_to"] + timedelta(days=1)))
+        calls = calls.filter(at__lt=listing.day_start(data["date_to"] + timedelta(days=1)))
     if data.get("order"):
         # Look the order up first: joined, a reference with no calls made PostgreSQL walk
         # the whole log by time looking for one.
@@ -111,13 +100,4 @@ def filter_calls(data: dict[str, Any]) -> QuerySet[ApiCall]:
 
 def query_string(data: dict[str, Any], cursor: str = "") -> str:
     """The valid filters (and a cursor) as a query string, for the page links."""
-    params = QueryDict(mutable=True)
-    for name in ("action", "outcome", "status", "date_from", "date_to", "order"):
-        value = data.get(name)
-        if isinstance(value, date):
-            params[name] = value.isoformat()
-        elif value not in (None, ""):
-            params[name] = str(value)
-    if cursor:
-        params["cursor"] = cursor
-    return params.urlencode()
+    return listing.query_string(data, FILTER_NAMES, cursor=cursor)

@@ -6,18 +6,12 @@ previous one the rows strictly before it), read from the sort's index. OFFSET wo
 throw away every earlier row, and grows slower with each page.
 """
 
-import base64
-import binascii
-import json
-from datetime import datetime
 from typing import Any
 
 from django.db.models import Q
-from django.utils import timezone
 
+from orderdesk.core import listing
 from orderdesk.orders.models import Order
-
-MAX_ID = 2**63 - 1  # BIGINT: a larger number would be a database error, not "no match"
 
 # (field, descending) in order; each ends in a unique column so the keyset is exact.
 Sort = tuple[tuple[str, bool], ...]
@@ -55,34 +49,23 @@ def _beyond(keys: Sort, values: list[Any], *, forward: bool) -> Q:
 
 
 def encode_cursor(order: Order, sort: str) -> str:
-    values = []
-    for name, _ in SORTS[sort]:
-        value = getattr(order, name)
-        values.append(value.isoformat() if isinstance(value, datetime) else value)
-    text = json.dumps(values, separators=(",", ":"))
-    return base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
+    return listing.encode_cursor([getattr(order, name) for name, _ in SORTS[sort]])
 
 
 def decode_cursor(text: str, sort: str) -> list[Any]:
     """The values encode_cursor() wrote, typed again; ValueError for anything else."""
-    try:
-        raw = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
-        values = json.loads(raw.decode())
-    except (binascii.Error, UnicodeDecodeError, ValueError) as exc:
-        raise ValueError("unreadable cursor") from exc
     keys = SORTS.get(sort)
-    if keys is None or not isinstance(values, list) or len(values) != len(keys):
+    if keys is None:
         raise ValueError("cursor does not match the sort")
+    values = listing.decode_cursor(text, len(keys))
     typed: list[Any] = []
     for (name, _), value in zip(keys, values, strict=True):
-        if name == "created_at" and isinstance(value, str):
-            value = datetime.fromisoformat(value)
-            if timezone.is_naive(value):
-                raise ValueError("naive time in cursor")
+        if name == "created_at":
+            typed.append(listing.cursor_time(value))
         elif name == "id":
-            if not (isinstance(value, int) and 0 < value <= MAX_ID):
-                raise ValueError("bad id in cursor")
-        elif not isinstance(value, str):
+            typed.append(listing.cursor_id(value))
+        elif isinstance(value, str):
+            typed.append(value)
+        else:
             raise ValueError(f"bad {name} in cursor")
-        typed.append(value)
     return typed

@@ -10,7 +10,7 @@ import hashlib
 import re
 from collections import Counter
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, timedelta
 from typing import Any
 
 from django import forms
@@ -19,15 +19,13 @@ from django.db import connection
 from django.db.models import Q, QuerySet, TextField
 from django.db.models.functions import Cast
 from django.db.models.lookups import IContains
-from django.http import QueryDict
-from django.utils import timezone
 
 from orderdesk.accounts.models import User
 from orderdesk.catalog.models import Site
+from orderdesk.core import listing
 from orderdesk.core.forms import FilterForm
 from orderdesk.orders.models import Order, RecipientType, State
 from orderdesk.orders.selectors.cursors import (
-    MAX_ID,
     SORTS,
     after_cursor,
     before_cursor,
@@ -76,7 +74,7 @@ class HistoryFilterForm(FilterForm):
         label="Created to", required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
     patient = forms.IntegerField(
-        label="Patient (Impilo id)", min_value=1, max_value=MAX_ID, required=False
+        label="Patient (Impilo id)", min_value=1, max_value=listing.MAX_ID, required=False
     )
     site = forms.TypedChoiceField(label="Site", coerce=int, empty_value=None, required=False)
     recipient_type = forms.ChoiceField(
@@ -163,10 +161,6 @@ class HistoryFilterForm(FilterForm):
 # --- Query building -------------------------------------------------------------------------
 
 
-def _day_start(day: date) -> datetime:
-    return timezone.make_aware(datetime.combine(day, time.min))
-
-
 REFERENCE = re.compile(r"OD-[0-9A-Z]{4,12}")
 REFERENCE_PART = re.compile(r"[0-9A-Z-]+")  # what a piece of a reference can look like
 
@@ -175,7 +169,7 @@ def identifier_q(text: str) -> Q | None:
     """An exact, indexed match when the text looks like a reference or an Impilo id."""
     if REFERENCE.fullmatch(text.upper()):
         return Q(reference=text.upper())
-    if text.isdigit() and int(text) <= MAX_ID:
+    if text.isdigit() and int(text) <= listing.MAX_ID:
         return Q(impilo_id=int(text)) | Q(patient_impilo_id=int(text))
     return None
 
@@ -217,9 +211,11 @@ def filter_orders(data: dict[str, Any], *, by_state: bool = True) -> QuerySet[Or
     if data.get("impilo_status"):
         orders = orders.filter(impilo_status=data["impilo_status"])
     if data.get("date_from"):
-        orders = orders.filter(created_at__gte=_day_start(data["date_from"]))
+        orders = orders.filter(created_at__gte=listing.day_start(data["date_from"]))
     if data.get("date_to"):
-        orders = orders.filter(created_at__lt=_day_start(data["date_to"] + timedelta(days=1)))
+        orders = orders.filter(
+            created_at__lt=listing.day_start(data["date_to"] + timedelta(days=1))
+        )
     if data.get("patient"):
         orders = orders.filter(patient_impilo_id=data["patient"])
     if data.get("site"):
@@ -371,21 +367,10 @@ def query_string(
     data: dict[str, Any], *, cursor: str = "", before: str = "", **changes: Any
 ) -> str:
     """The valid filters as a query string, with some changed (e.g. sort, state)."""
-    params = QueryDict(mutable=True)
     values = {name: data.get(name) for name in FILTER_NAMES} | changes
     if values.get("sort") == DEFAULT_SORT:
         values["sort"] = None
-    for name in FILTER_NAMES:
-        value = values.get(name)
-        if isinstance(value, date):
-            params[name] = value.isoformat()
-        elif value not in (None, ""):
-            params[name] = str(value)
-    if cursor:
-        params["cursor"] = cursor
-    if before:
-        params["before"] = before
-    return params.urlencode()
+    return listing.query_string(values, FILTER_NAMES, cursor=cursor, before=before)
 
 
 def column_sort(current: str, column: str) -> tuple[str, str]:

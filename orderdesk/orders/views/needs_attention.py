@@ -10,6 +10,7 @@ from django.views.decorators.http import require_GET
 
 from orderdesk.accounts import roles
 from orderdesk.accounts.roles import role_required
+from orderdesk.core import listing
 from orderdesk.core.links import row_link
 from orderdesk.http import AuthedHttpRequest
 from orderdesk.orders.selectors import attention_queue
@@ -45,7 +46,7 @@ def attention_list(request: AuthedHttpRequest) -> HttpResponse:
         "reason": reason,
         "states": attention_queue.FILTER_CHOICES,
         "reasons": attention_queue.REASON_CHOICES,
-        "next_cursor": f"{last.state_changed_at.isoformat()}|{last.pk}" if last else "",
+        "next_cursor": listing.encode_time_id(last.state_changed_at, last.pk) if last else "",
     }
     if request.htmx and after is not None:
         return render(request, f"{TEMPLATE}#attention-rows", context)
@@ -53,9 +54,8 @@ def attention_list(request: AuthedHttpRequest) -> HttpResponse:
 
 
 def _cursor(value: str) -> tuple[datetime, int] | None:
-    at, _, pk = value.partition("|")
     try:
-        return datetime.fromisoformat(at), int(pk)
+        return listing.decode_time_id(value)
     except ValueError:
         return None
 
