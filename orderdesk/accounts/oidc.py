@@ -11,6 +11,7 @@ Every refusal raises SignInRefused, which the callback view records and shows.
 """
 
 import logging
+import re
 import threading
 import time
 from typing import Any
@@ -270,11 +271,13 @@ def names_from(claims: dict[str, Any]) -> tuple[str, str]:
 
 def free_username(claims: dict[str, Any]) -> str:
     """A readable, unused username; only for display, never used to find the account."""
-    base = str(claims.get("preferred_username") or claims.get("email") or claims["sub"])[:140]
+    wanted = str(claims.get("preferred_username") or claims.get("email") or claims["sub"])
+    # Only the characters Django's username rule allows, so the admin can still edit it.
+    base = re.sub(r"[^\w.@+-]", "_", wanted)[:140]
     username, n = base, 1
     while User.objects.filter(username=username).exists():
         n += 1
-        username = f"{base}~{n}"
+        username = f"{base}-{n}"
     return username
 
 

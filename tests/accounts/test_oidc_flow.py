@@ -169,14 +169,20 @@ def test_the_account_is_matched_on_the_subject_never_on_the_email(
     oidc_settings.set_user(
         first, email="shared@example.org", preferred_username="admin", groups=["od-coordinators"]
     )
-    oidc_settings.set_user(second, email="shared@example.org", groups=["od-coordinators"])
+    oidc_settings.set_user(
+        second,
+        email="shared@example.org",
+        preferred_username="Shared Person (Care)",
+        groups=["od-coordinators"],
+    )
     sign_in(Client(), oidc_settings, first)
     sign_in(Client(), oidc_settings, second)
 
     one = User.objects.get(oidc_identity__subject=first)
     two = User.objects.get(oidc_identity__subject=second)
     assert len({one.pk, two.pk, local_admin.pk}) == 3
-    assert one.username == "admin~2"  # the break-glass "admin" keeps its name and powers
+    assert two.username == "Shared_Person__Care_"
+    assert one.username == "admin-2"  # the break-glass "admin" keeps its name and powers
     local_admin.refresh_from_db()
     assert (local_admin.role, local_admin.is_staff) == ("admin", True)
 
