@@ -123,8 +123,6 @@ class OIDCBackend(OIDCAuthenticationBackend):
         self.OIDC_OP_JWKS_ENDPOINT = metadata["jwks_uri"]
         self.OIDC_RP_CLIENT_ID = settings.OIDC_RP_CLIENT_ID
         self.OIDC_RP_CLIENT_SECRET = settings.OIDC_RP_CLIENT_SECRET
-        self.OIDC_RP_SIGN_ALGO = "RS256"  # makes the library fetch the key from the JWKS
-        self.OIDC_RP_IDP_SIGN_KEY = None
         try:
             return super().authenticate(request, **kwargs)
         except requests.HTTPError as exc:
