@@ -12,6 +12,8 @@ import dj_database_url
 from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
+from orderdesk.accounts import oidc_config
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 VERSION = "0.1.0"
 
@@ -159,6 +161,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
+    "orderdesk.accounts.doors.PasswordDoorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -184,6 +187,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "orderdesk.core.context_processors.navigation",
                 "orderdesk.orders.context_processors.attention_banner_and_badge",
+                "orderdesk.accounts.oidc_views.sign_in_options",
             ],
         },
     }
@@ -239,6 +243,35 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 LOGIN_THROTTLE_ATTEMPTS = env_int("LOGIN_THROTTLE_ATTEMPTS", 5)
 LOGIN_THROTTLE_SECONDS = env_int("LOGIN_THROTTLE_SECONDS", 300)
+
+# --- Sign-in: OpenID Connect and the password doors (accounts/oidc.py, accounts/doors.py) ---
+# OpenID Connect is on when OIDC_ISSUER is set; everything else is found by discovery.
+OIDC_ISSUER = env_str("OIDC_ISSUER")
+OIDC_RP_CLIENT_ID = env_str("OIDC_CLIENT_ID")  # mozilla-django-oidc's names for them
+OIDC_RP_CLIENT_SECRET = env_str("OIDC_CLIENT_SECRET")
+OIDC_RP_SCOPES = env_str("OIDC_SCOPES", "openid profile email")
+OIDC_GROUPS_CLAIM = env_str("OIDC_GROUPS_CLAIM", "groups")
+OIDC_PROVIDER_NAME = env_str("OIDC_PROVIDER_NAME", "your organisation's account")
+OIDC_ROLE_MAP = oidc_config.parse_role_map(env_str("OIDC_ROLE_MAP"))
+OIDC_TIMEOUT = env_float("OIDC_TIMEOUT", 10.0)
+# The password form, kept for the demo and a break-glass administrator. Off: the
+# password doors (/accounts/login/ POST, /admin/login/) answer 404.
+PASSWORD_SIGN_IN = env_bool("PASSWORD_SIGN_IN", True)
+if OIDC_ISSUER:
+    oidc_config.check_issuer(OIDC_ISSUER, DEBUG)
+    oidc_config.require_for_oidc("OIDC_CLIENT_ID", OIDC_RP_CLIENT_ID)
+    oidc_config.require_for_oidc("OIDC_CLIENT_SECRET", OIDC_RP_CLIENT_SECRET)
+    oidc_config.require_for_oidc("OIDC_ROLE_MAP", OIDC_ROLE_MAP)
+elif not PASSWORD_SIGN_IN:
+    raise ImproperlyConfigured("PASSWORD_SIGN_IN=false needs OIDC_ISSUER: no one could sign in.")
+OIDC_USE_PKCE = True
+OIDC_USE_NONCE = True
+OIDC_STORE_ID_TOKEN = True  # only as id_token_hint when logging out at the provider
+OIDC_AUTHENTICATION_CALLBACK_URL = "oidc_callback"
+AUTHENTICATION_BACKENDS = [
+    "orderdesk.accounts.doors.PasswordBackend",
+    "orderdesk.accounts.oidc.OIDCBackend",
+]
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = env_str("TIME_ZONE", "UTC")
@@ -297,7 +330,8 @@ CONTENT_SECURITY_POLICY = {
         "font-src": [SELF],
         "object-src": [NONE],
         "base-uri": [SELF],
-        "form-action": [SELF],
+        # The Log out form leads on to the identity provider's end-session endpoint.
+        "form-action": [SELF, *([oidc_config.origin_of(OIDC_ISSUER)] if OIDC_ISSUER else [])],
         "frame-ancestors": [NONE],
     }
 }

@@ -16,6 +16,9 @@ from orderdesk.accounts.roles import ensure_role_groups
 from orderdesk.core.session_renewal import RENEWED_AT
 from orderdesk.impilo.client import close_thread_session
 
+# The OpenID Connect provider the sign-in tests run against (its own process, on loopback).
+pytest_plugins = ["tests.oidc_provider"]
+
 # Playwright's sync API runs an event loop in the test thread; Django must allow ORM calls.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 

@@ -31,7 +31,7 @@ CAN = {
 
 @dataclass(frozen=True)
 class Rule:
-    need: str  # "public", "signed_in", "api_key", "webhook_secret", or a CAN entry
+    need: str  # "public", "signed_in", "api_key", "webhook_secret", "absent", or a CAN entry
     methods: frozenset[str]
     query: str = ""
     state: str = ""  # the order state this page is about, if any
@@ -49,6 +49,9 @@ TABLE: dict[str, Rule] = {
     # Django's form views treat PUT as POST (same CSRF check); signed-in people are sent on.
     "login": Rule("public", m("GET", "HEAD", "POST", "PUT", "OPTIONS"), signed_in_methods=ANY),
     "logout": Rule("signed_in", m("POST", "OPTIONS"), ok_is="login"),
+    # Sign-in with an identity provider: not there (404) unless OIDC_ISSUER is set.
+    "oidc_start": Rule("absent", ANY),
+    "oidc_callback": Rule("absent", ANY),
     "impilo_webhook": Rule("webhook_secret", m("POST")),
     "orders:list": Rule("view_orders", m("GET")),
     "orders:export": Rule("administer", m("GET")),
@@ -98,6 +101,8 @@ ADMIN_PAGES = {
 
 
 def expected(rule: Rule, role: str, method: str) -> str:
+    if rule.need == "absent":
+        return "404"
     if rule.need == "api_key":
         return "401"
     if rule.need == "webhook_secret":
