@@ -39,13 +39,16 @@ def header_pairs(headers: Mapping[str, object] | None) -> list[tuple[str, str]]:
 
 
 def pretty_body(body: str | None) -> str:
-    """JSON indented for reading; anything else (text, HTML, a cut-off body) as it is."""
+    """JSON indented for reading; anything else (text, HTML, a cut-off body) as it is.
+
+    Scrubbed again after indenting: decoding the JSON turns its escapes into characters,
+    and what the page shows is the decoded text."""
     text = scrub(body or "")
     try:
         parsed = json.loads(text)
     except ValueError:
         return text
-    return json.dumps(parsed, indent=2, ensure_ascii=False, sort_keys=False)
+    return scrub(json.dumps(parsed, indent=2, ensure_ascii=False, sort_keys=False))
 
 
 def url_path(url: str) -> str:
