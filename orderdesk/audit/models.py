@@ -12,6 +12,7 @@ from typing import Any
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+from django.views.decorators.debug import sensitive_variables
 
 from orderdesk.audit import redact
 
@@ -159,6 +160,7 @@ class PendingCall(RequestColumns):
         return f"{self.action} {self.method} in flight since {self.at:%H:%M:%S}"
 
 
+@sensitive_variables()
 def record(
     *,
     action: str,
@@ -215,6 +217,7 @@ def record(
     )
 
 
+@sensitive_variables()
 def request_columns(
     *,
     action: str,
@@ -247,6 +250,7 @@ def body_cap() -> int:
     return int(getattr(settings, "AUDIT_BODY_CAP_BYTES", 256 * 1024))
 
 
+@sensitive_variables()
 def _short(text: str, length: int, key: str) -> str:
     return redact.clean_text(redact.redact_text(text, key))[:length]
 

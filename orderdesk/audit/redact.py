@@ -7,6 +7,8 @@ import re
 from collections.abc import Mapping
 from functools import lru_cache
 
+from django.views.decorators.debug import sensitive_variables
+
 REDACTED = "[REDACTED]"
 API_KEY_HEADER = "Impilo-API-Key"
 
@@ -29,6 +31,7 @@ def _char_forms(char: str) -> list[str]:
 
 
 @lru_cache(maxsize=8)
+@sensitive_variables()
 def _key_pattern(key: str) -> re.Pattern[str]:
     """The key in any of those spellings, character by character, in any letter case
     (of the key and of hex digits alike)."""
@@ -36,6 +39,7 @@ def _key_pattern(key: str) -> re.Pattern[str]:
     return re.compile("".join(parts), re.IGNORECASE)
 
 
+@sensitive_variables()
 def redact_text(text: str, key: str) -> str:
     """The text with every occurrence of the key, however it is encoded, replaced."""
     if not key or not text:
@@ -43,6 +47,7 @@ def redact_text(text: str, key: str) -> str:
     return _key_pattern(key).sub(REDACTED, text)
 
 
+@sensitive_variables()
 def redact_headers(headers: Mapping[str, object], key: str) -> dict[str, str]:
     """Header values as text, the key header always redacted whatever its value."""
     clean: dict[str, str] = {}
@@ -76,6 +81,7 @@ def cap_text(text: str, cap_bytes: int) -> tuple[str, bool]:
     return encoded[: max(cap_bytes, 0)].decode("utf-8", errors="ignore"), True
 
 
+@sensitive_variables()
 def clean_body(body: str | bytes | None, key: str, cap_bytes: int) -> tuple[str, bool]:
     """Redact before capping, so a key straddling the cut cannot survive in part."""
     return cap_text(clean_text(redact_text(as_text(body), key)), cap_bytes)

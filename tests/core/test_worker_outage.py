@@ -103,7 +103,12 @@ class WorkerProcess:
             self.popen = subprocess.Popen(
                 [sys.executable, "manage.py", "run_worker", "--interval", "0.1", *extra],
                 cwd=settings.BASE_DIR,
-                env={"PATH": os.environ["PATH"], "HOME": os.environ["HOME"], **env},
+                env={
+                    "PATH": os.environ["PATH"],
+                    "HOME": os.environ["HOME"],
+                    "DEBUG": "true",
+                    **env,
+                },
                 stdout=out,
                 stderr=subprocess.STDOUT,
             )
