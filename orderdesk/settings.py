@@ -156,6 +156,9 @@ ORDER_SYNC_MAX_SECONDS = env_float("ORDER_SYNC_MAX_SECONDS", 3600.0)
 ORDER_SYNC_BATCH = env_int("ORDER_SYNC_BATCH", 50)
 BREAKER_FAILURE_THRESHOLD = env_int("BREAKER_FAILURE_THRESHOLD", 5)
 BREAKER_COOL_OFF_SECONDS = env_float("BREAKER_COOL_OFF_SECONDS", 30.0)
+# Impilo calls one person may cause per minute (patient search, "Check Impilo now", the
+# status refresh); 0 switches the limit off. The worker's own sending is never limited.
+IMPILO_CALLS_PER_PERSON_PER_MINUTE = env_int("IMPILO_CALLS_PER_PERSON_PER_MINUTE", 30)
 AUDIT_BODY_CAP_BYTES = env_int("AUDIT_BODY_CAP_BYTES", 256 * 1024)
 AUDIT_RETENTION_DAYS = env_int("AUDIT_RETENTION_DAYS", 90)
 # A call's pending audit row older than connect + read timeout + this is an orphan: its
@@ -264,6 +267,9 @@ CACHES = {
     "default": {
         "BACKEND": "django.core.cache.backends.db.DatabaseCache",
         "LOCATION": "orderdesk_cache",
+        # It also holds the patient picker's snapshots and the Orders searches (one entry
+        # per search, kept 12 hours): Django's default of 300 entries would cull them.
+        "OPTIONS": {"MAX_ENTRIES": 100_000},
     }
 }
 
