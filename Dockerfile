@@ -29,7 +29,7 @@ COPY templates ./templates
 COPY static ./static
 # Hashed, compressed static files are made once here, with placeholder values that exist
 # only for this command: the real ones are given when the container runs.
-RUN SECRET_KEY=collectstatic-build-only-placeholder \
+RUN SECRET_KEY=collectstatic-build-only-placeholder-not-a-secret-never-used-at-run-time \
     ALLOWED_HOSTS=build.invalid \
     IMPILO_BASE_URL=https://build.invalid \
     IMPILO_API_KEY=build-only-placeholder \

@@ -14,6 +14,8 @@ $(VENV)/.installed: requirements-dev.lock
 	$(PY) -m pip install --quiet --require-hashes -r requirements-dev.lock
 	touch $@
 
+# The embedded demo: DEBUG is off unless given, so `run` turns demo mode on explicitly.
+run: export DEBUG = true
 run: $(VENV)/.installed
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py setup_demo

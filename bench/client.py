@@ -48,6 +48,19 @@ class Client:
         self._insecure_cookies()
         return response
 
+    def post(self, path: str, data: dict[str, str], **kwargs: Any) -> requests.Response:
+        """POST as the page's htmx would: the CSRF cookie's token in the header."""
+        headers = {
+            "X-CSRFToken": self.session.cookies.get("csrftoken", ""),
+            "Referer": self.base_url + path,
+            **kwargs.pop("headers", {}),
+        }
+        kwargs.setdefault("timeout", 600)
+        kwargs.setdefault("allow_redirects", False)
+        response = self.session.post(self.base_url + path, data=data, headers=headers, **kwargs)
+        self._insecure_cookies()
+        return response
+
 
 @dataclass
 class Page:
@@ -59,6 +72,8 @@ class Page:
     status: int = 200
     contains: str = ""
     headers: dict[str, str] = field(default_factory=dict)
+    # Posted instead of fetched: one form per path, in turn (e.g. the patient picker).
+    forms: list[dict[str, str]] = field(default_factory=list)
 
 
 def percentile(values: list[float], share: float) -> float:
@@ -74,13 +89,17 @@ def time_page(
     and the CPU the server's processes spent per request: on a shared machine the wall time
     includes waiting for a core, the CPU time does not."""
     paths = cycle(page.paths)
+    forms = cycle(page.forms or [{}])
     samples, size, cpu_before = [], 0, 0.0
     for index in range(warmup + requests_):
         if index == warmup:
             cpu_before = cpu_seconds(server_pids)
-        path = next(paths)
+        path, form = next(paths), next(forms)
         started = time.perf_counter()
-        response = client.get(path, headers=page.headers)
+        if page.forms:
+            response = client.post(path, form, headers=page.headers)
+        else:
+            response = client.get(path, headers=page.headers)
         elapsed = time.perf_counter() - started
         _check(page, path, response)
         if index >= warmup:

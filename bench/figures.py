@@ -5,7 +5,7 @@ import re
 import time
 from datetime import date, timedelta
 from typing import Any
-from urllib.parse import quote, urlencode, urljoin
+from urllib.parse import urlencode, urljoin
 
 from django.utils import timezone
 
@@ -51,8 +51,8 @@ def pages(data: Dataset) -> list[Page]:
         Page("admin_search", "stock admin, searched by the same patients' names",
              [f"/admin/orders/order/?{query}" for query in searches], contains="OD-"),
         Page("picker", "patient search through orderdesk against the sandbox (htmx)",
-             [f"/orders/new/patients/?patient_query={quote(q)}" for q in PICKER_QUERIES],
-             headers=HTMX, contains="list-group-item"),
+             ["/orders/new/patients/"], headers=HTMX, contains="list-group-item",
+             forms=[{"patient_query": q} for q in PICKER_QUERIES]),
     ]  # fmt: skip
 
 

@@ -1,12 +1,15 @@
 """The one settings file: every knob is an environment variable (see .env.example).
 
-The defaults are the embedded demo: DEBUG on, SQLite, the built-in Impilo sandbox.
-With DEBUG off, anything that has no safe default must be given, or start-up stops.
+DEBUG is off unless DEBUG=true is given (`make run` gives it: the embedded demo, with
+SQLite and the built-in Impilo sandbox). With DEBUG off, anything that has no safe default
+must be given, and a weak value is refused: start-up stops and says what to do.
 """
 
+import ipaddress
 import os
 import tempfile
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import dj_database_url
 from csp.constants import NONE, SELF
@@ -56,16 +59,40 @@ def require(name: str, value: object) -> None:
         )
 
 
-DEBUG = env_bool("DEBUG", True)
+def refuse(name: str, problem: str, remedy: str) -> None:
+    raise ImproperlyConfigured(f"{name} {problem} when DEBUG is off: {remedy}")
+
+
+def is_loopback_url(url: str) -> bool:
+    host = urlsplit(url).hostname or ""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+DEBUG = env_bool("DEBUG", False)
+
+DEVELOPMENT_SECRET_KEY = "django-insecure-orderdesk-development-only"  # noqa: S105 (refused in production)
+SECRET_KEY_MIN_LENGTH = 50
+SANDBOX_DEMO_KEY = "sandbox-demo-key"  # published in the README: anyone may use it
 
 SECRET_KEY = env_str("SECRET_KEY")
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS")
 if DEBUG:
-    SECRET_KEY = SECRET_KEY or "django-insecure-orderdesk-development-only"
+    SECRET_KEY = SECRET_KEY or DEVELOPMENT_SECRET_KEY
     ALLOWED_HOSTS = ALLOWED_HOSTS or ["127.0.0.1", "localhost", "testserver"]
 else:
     require("SECRET_KEY", SECRET_KEY)
     require("ALLOWED_HOSTS", ALLOWED_HOSTS)
+    if SECRET_KEY == DEVELOPMENT_SECRET_KEY or len(SECRET_KEY) < SECRET_KEY_MIN_LENGTH:
+        refuse(
+            "SECRET_KEY",
+            f"must be a secret of your own of at least {SECRET_KEY_MIN_LENGTH} characters",
+            "make one with `python -c 'import secrets; print(secrets.token_urlsafe(50))'`.",
+        )
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 
 # --- Impilo -------------------------------------------------------------------------------
@@ -76,7 +103,7 @@ IMPILO_API_KEY = env_str("IMPILO_API_KEY")
 IMPILO_SANDBOX_ENABLED = env_bool("IMPILO_SANDBOX", DEBUG and not IMPILO_BASE_URL)
 SANDBOX_PATH_PREFIX = "sandbox/impilo/"
 if IMPILO_SANDBOX_ENABLED:
-    SANDBOX_API_KEY = env_str("IMPILO_SANDBOX_API_KEY", "sandbox-demo-key")
+    SANDBOX_API_KEY = env_str("IMPILO_SANDBOX_API_KEY") or SANDBOX_DEMO_KEY
     # The sandbox is served by this same server: `make run PORT=…` moves both.
     _port = env_str("PORT", "8000")
     IMPILO_BASE_URL = IMPILO_BASE_URL or f"http://127.0.0.1:{_port}/" + SANDBOX_PATH_PREFIX.rstrip(
@@ -86,6 +113,19 @@ if IMPILO_SANDBOX_ENABLED:
 if not DEBUG:
     require("IMPILO_BASE_URL", IMPILO_BASE_URL)
     require("IMPILO_API_KEY", IMPILO_API_KEY)
+    if IMPILO_SANDBOX_ENABLED and SANDBOX_API_KEY == SANDBOX_DEMO_KEY:
+        refuse(
+            "IMPILO_SANDBOX_API_KEY",
+            "must not be the published demo key while IMPILO_SANDBOX is on",
+            "set IMPILO_SANDBOX=false (production talks to the real Impilo), or give "
+            "IMPILO_SANDBOX_API_KEY a secret of your own.",
+        )
+    if urlsplit(IMPILO_BASE_URL).scheme != "https" and not is_loopback_url(IMPILO_BASE_URL):
+        refuse(
+            "IMPILO_BASE_URL",
+            "must be an https:// address (plain http is allowed on loopback only)",
+            f"use https:// instead of {IMPILO_BASE_URL.split(':', 1)[0]}://.",
+        )
 IMPILO_CONNECT_TIMEOUT = env_float("IMPILO_CONNECT_TIMEOUT", 3.0)
 IMPILO_READ_TIMEOUT = env_float("IMPILO_READ_TIMEOUT", 10.0)
 # List Kits has no published path (docs/impilo.md#list-kits): a setting until Impilo confirms it.
@@ -118,6 +158,9 @@ ORDER_SYNC_MAX_SECONDS = env_float("ORDER_SYNC_MAX_SECONDS", 3600.0)
 ORDER_SYNC_BATCH = env_int("ORDER_SYNC_BATCH", 50)
 BREAKER_FAILURE_THRESHOLD = env_int("BREAKER_FAILURE_THRESHOLD", 5)
 BREAKER_COOL_OFF_SECONDS = env_float("BREAKER_COOL_OFF_SECONDS", 30.0)
+# Impilo calls one person may cause per minute (patient search, "Check Impilo now", the
+# status refresh); 0 switches the limit off. The worker's own sending is never limited.
+IMPILO_CALLS_PER_PERSON_PER_MINUTE = env_int("IMPILO_CALLS_PER_PERSON_PER_MINUTE", 30)
 AUDIT_BODY_CAP_BYTES = env_int("AUDIT_BODY_CAP_BYTES", 256 * 1024)
 AUDIT_RETENTION_DAYS = env_int("AUDIT_RETENTION_DAYS", 90)
 # A call's pending audit row older than connect + read timeout + this is an orphan: its
@@ -166,8 +209,11 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "orderdesk.core.cache_headers.PrivateNoStoreMiddleware",
 ]
 
+# The `sensitive_variables` marks on code holding the Impilo key apply even with DEBUG on.
+DEFAULT_EXCEPTION_REPORTER_FILTER = "orderdesk.core.error_reports.AlwaysSafeExceptionReporterFilter"
 ROOT_URLCONF = "orderdesk.urls"
 WSGI_APPLICATION = "orderdesk.wsgi.application"
 AUTH_USER_MODEL = "accounts.User"
@@ -226,6 +272,9 @@ CACHES = {
     "default": {
         "BACKEND": "django.core.cache.backends.db.DatabaseCache",
         "LOCATION": "orderdesk_cache",
+        # It also holds the patient picker's snapshots and the Orders searches (one entry
+        # per search, kept 12 hours): Django's default of 300 entries would cull them.
+        "OPTIONS": {"MAX_ENTRIES": 100_000},
     }
 }
 

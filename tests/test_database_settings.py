@@ -15,6 +15,7 @@ def test_postgresql_connections_are_health_checked_before_reuse() -> None:
         [sys.executable, "-c", code],
         env={
             "DJANGO_SETTINGS_MODULE": "orderdesk.settings",
+            "DEBUG": "true",
             "DATABASE_URL": "postgres://nobody@127.0.0.1:1/none",
             "PATH": "/usr/bin:/bin",
         },

@@ -92,9 +92,94 @@ def test_readme_documents_every_variable() -> None:
     assert not missing
 
 
-def test_debug_settings_need_no_variables(tmp_path) -> None:
-    env = {"PATH": os.environ["PATH"], "HOME": os.environ["HOME"]}
+def test_demo_settings_need_only_debug_switched_on(tmp_path) -> None:
+    env = {"PATH": os.environ["PATH"], "HOME": os.environ["HOME"], "DEBUG": "true"}
     assert manage(env, "check").returncode == 0
+
+
+def test_debug_is_off_unless_switched_on(tmp_path) -> None:
+    """With nothing set, orderdesk is production: it asks for its secrets."""
+    env = {"PATH": os.environ["PATH"], "HOME": os.environ["HOME"]}
+    result = manage(env, "check")
+    assert result.returncode != 0
+    assert "SECRET_KEY must be set when DEBUG is off" in result.stderr
+
+
+DEBUG_PROBE = (
+    "import django; django.setup(); from django.conf import settings; print(settings.DEBUG)"
+)
+
+
+def test_production_variables_without_debug_run_with_debug_off(tmp_path) -> None:
+    env = production_env(tmp_path, DEBUG="")
+    env["DJANGO_SETTINGS_MODULE"] = "orderdesk.settings"
+    result = subprocess.run(
+        [sys.executable, "-c", DEBUG_PROBE],
+        cwd=settings.BASE_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    assert result.stdout.strip() == "False"
+
+
+# (variables, the name the refusal must give, what it must tell the operator to do)
+WEAK_SETTINGS = {
+    "short secret key": ({"SECRET_KEY": "x" * 49}, "SECRET_KEY", "secrets.token_urlsafe(50)"),
+    "development secret key": (
+        {"SECRET_KEY": "django-insecure-orderdesk-development-only"},
+        "SECRET_KEY",
+        "secrets.token_urlsafe(50)",
+    ),
+    "plain http to Impilo": (
+        {"IMPILO_BASE_URL": "http://app.impiloplatform.com"},
+        "IMPILO_BASE_URL",
+        "use https://",
+    ),
+    "plain http to a private address": (
+        {"IMPILO_BASE_URL": "http://10.0.0.5:8080"},
+        "IMPILO_BASE_URL",
+        "use https://",
+    ),
+    "sandbox with its published key": (
+        {"IMPILO_SANDBOX": "true", "IMPILO_SANDBOX_API_KEY": "sandbox-demo-key"},
+        "IMPILO_SANDBOX_API_KEY",
+        "set IMPILO_SANDBOX=false",
+    ),
+    "sandbox with no key of its own": (
+        {"IMPILO_SANDBOX": "true"},
+        "IMPILO_SANDBOX_API_KEY",
+        "set IMPILO_SANDBOX=false",
+    ),
+}
+
+
+@pytest.mark.parametrize(("weak", "name", "remedy"), WEAK_SETTINGS.values(), ids=WEAK_SETTINGS)
+def test_production_start_up_refuses_weak_settings(tmp_path, weak, name, remedy) -> None:
+    result = manage(production_env(tmp_path, **weak), "check")
+    assert result.returncode != 0
+    assert f"{name} must" in result.stderr
+    assert "when DEBUG is off" in result.stderr
+    assert remedy in result.stderr
+
+
+@pytest.mark.parametrize(
+    "overrides",
+    [
+        {"IMPILO_BASE_URL": "http://127.0.0.1:9000/sandbox/impilo"},
+        {"IMPILO_BASE_URL": "http://localhost:9000"},
+        {"IMPILO_BASE_URL": "http://[::1]:9000"},
+        {"IMPILO_SANDBOX": "true", "IMPILO_SANDBOX_API_KEY": "a-sandbox-key-of-our-own"},
+    ],
+    ids=["loopback", "localhost", "loopback IPv6", "sandbox with its own key"],
+)
+def test_production_start_up_accepts_loopback_http_and_a_private_sandbox_key(
+    tmp_path, overrides
+) -> None:
+    result = manage(production_env(tmp_path, **overrides), "check")
+    assert result.returncode == 0, result.stderr
 
 
 SETTINGS_PROBE = """

@@ -52,7 +52,7 @@ def load_catalog(client: Client, patient_queries: Sequence[str]) -> Catalog:
 
 
 def patient_tokens(client: Client, query: str) -> list[str]:
-    response = client.get("/orders/new/patients/", params={"patient_query": query})
+    response = client.post_form("/orders/new/patients/", {"patient_query": query})
     return [unescape(token) for token in CHOOSE.findall(response.text)]
 
 

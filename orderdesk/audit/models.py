@@ -13,6 +13,7 @@ from typing import Any
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+from django.views.decorators.debug import sensitive_variables
 
 from orderdesk.audit import redact
 
@@ -160,6 +161,7 @@ class PendingCall(RequestColumns):
         return f"{self.action} {self.method} in flight since {self.at:%H:%M:%S}"
 
 
+@sensitive_variables()
 def record(
     *,
     action: str,
@@ -216,6 +218,7 @@ def record(
     )
 
 
+@sensitive_variables()
 def request_columns(
     *,
     action: str,
@@ -248,6 +251,7 @@ def body_cap() -> int:
     return int(getattr(settings, "AUDIT_BODY_CAP_BYTES", 256 * 1024))
 
 
+@sensitive_variables()
 def _short(text: str, length: int, key: str) -> str:
     return redact.clean_text(redact.redact_text(text, key))[:length]
 

@@ -16,6 +16,7 @@ from typing import Any
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+from django.views.decorators.debug import sensitive_variables
 
 from orderdesk.audit.models import (
     PROCESS_STOPPED,
@@ -35,12 +36,14 @@ STOPPED_MESSAGE = (
 RECOVER_BATCH = 200
 
 
+@sensitive_variables()
 def open_call(*, request_id: str, **request: Any) -> PendingCall:
     """Write the pending row of a call about to be sent (models.request_columns' arguments),
     redacted as ApiCall rows are."""
     return PendingCall.objects.create(request_id=request_id[:64], **request_columns(**request))
 
 
+@sensitive_variables()
 def close_call(request_id: str, **call: Any) -> ApiCall:
     """Replace the pending row by the call's ApiCall row (models.record's arguments).
 
@@ -86,6 +89,7 @@ def recover_orphans(now: datetime | None = None) -> int:
     return recovered
 
 
+@sensitive_variables()
 def _record_stopped(pending: PendingCall) -> ApiCall:
     return record(
         action=pending.action,

@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from urllib.parse import urlsplit
 
 from django.conf import settings
+from django.views.decorators.debug import sensitive_variables
 
 from orderdesk.audit.redact import API_KEY_HEADER, REDACTED, redact_text
 
@@ -18,6 +19,7 @@ KEY_VARIABLE = "$IMPILO_API_KEY"
 CURL_SKIPPED_HEADERS = {"content-length", "host", "connection", "accept-encoding"}
 
 
+@sensitive_variables()
 def scrub(text: str) -> str:
     keys = {settings.IMPILO_API_KEY, getattr(settings, "SANDBOX_API_KEY", "")}
     for key in sorted(filter(None, keys), key=len, reverse=True):
@@ -29,6 +31,7 @@ def is_key_header(name: str) -> bool:
     return name.strip().lower() == API_KEY_HEADER.lower()
 
 
+@sensitive_variables()
 def header_pairs(headers: Mapping[str, object] | None) -> list[tuple[str, str]]:
     """(name, value) pairs in name order, the key header always shown as redacted."""
     pairs = []
@@ -39,13 +42,16 @@ def header_pairs(headers: Mapping[str, object] | None) -> list[tuple[str, str]]:
 
 
 def pretty_body(body: str | None) -> str:
-    """JSON indented for reading; anything else (text, HTML, a cut-off body) as it is."""
+    """JSON indented for reading; anything else (text, HTML, a cut-off body) as it is.
+
+    Scrubbed again after indenting: decoding the JSON turns its escapes into characters,
+    and what the page shows is the decoded text."""
     text = scrub(body or "")
     try:
         parsed = json.loads(text)
     except ValueError:
         return text
-    return json.dumps(parsed, indent=2, ensure_ascii=False, sort_keys=False)
+    return scrub(json.dumps(parsed, indent=2, ensure_ascii=False, sort_keys=False))
 
 
 def url_path(url: str) -> str:
@@ -53,6 +59,7 @@ def url_path(url: str) -> str:
     return parts.path + (f"?{parts.query}" if parts.query else "")
 
 
+@sensitive_variables()
 def curl_command(
     *, method: str, url: str, headers: Mapping[str, object] | None, body: str | None
 ) -> str:

@@ -1,30 +1,53 @@
-"""What an audit row may keep: the API key never, bodies only up to a cap.
+"""What an audit row may keep: the API key never (in any encoding), bodies only up to a cap.
 
 Pure functions, so the rules are testable without a database and the model stays short.
 """
 
+import re
 from collections.abc import Mapping
-from urllib.parse import quote, quote_plus
+from functools import lru_cache
+
+from django.views.decorators.debug import sensitive_variables
 
 REDACTED = "[REDACTED]"
 API_KEY_HEADER = "Impilo-API-Key"
 
 
-def _key_forms(key: str) -> list[str]:
-    """The key as it may appear: raw, or percent-encoded in a URL or a form body."""
-    if not key:
-        return []
-    forms = {key, quote(key, safe=""), quote_plus(key)}
-    # Longest first, so a raw key is not left half-replaced by a shorter encoded form.
-    return sorted(forms, key=len, reverse=True)
+def _char_forms(char: str) -> list[str]:
+    """Every spelling of one character of the key, as regular expressions: itself,
+    percent-encoded (also twice), a JSON/JavaScript escape, an HTML character reference."""
+    code = ord(char)
+    encoded = "".join(f"%(?:25)?{byte:02x}" for byte in char.encode("utf-8"))
+    forms = [re.escape(char), encoded, rf"&#0*{code};", rf"&#x0*{code:x};"]
+    if code <= 0xFFFF:
+        forms.append(rf"\\u{code:04x}")
+    if code <= 0xFF:
+        forms.append(rf"\\x{code:02x}")
+    if char in '/"\\':
+        forms.append(re.escape("\\" + char))
+    if char == " ":
+        forms.append(r"\+")
+    return forms
 
 
+@lru_cache(maxsize=8)
+@sensitive_variables()
+def _key_pattern(key: str) -> re.Pattern[str]:
+    """The key in any of those spellings, character by character, in any letter case
+    (of the key and of hex digits alike)."""
+    parts = ["(?:" + "|".join(_char_forms(char)) + ")" for char in key]
+    return re.compile("".join(parts), re.IGNORECASE)
+
+
+@sensitive_variables()
 def redact_text(text: str, key: str) -> str:
-    for form in _key_forms(key):
-        text = text.replace(form, REDACTED)
-    return text
+    """The text with every occurrence of the key, however it is encoded, replaced."""
+    if not key or not text:
+        return text
+    return _key_pattern(key).sub(REDACTED, text)
 
 
+@sensitive_variables()
 def redact_headers(headers: Mapping[str, object], key: str) -> dict[str, str]:
     """Header values as text, the key header always redacted whatever its value."""
     clean: dict[str, str] = {}
@@ -58,6 +81,7 @@ def cap_text(text: str, cap_bytes: int) -> tuple[str, bool]:
     return encoded[: max(cap_bytes, 0)].decode("utf-8", errors="ignore"), True
 
 
+@sensitive_variables()
 def clean_body(body: str | bytes | None, key: str, cap_bytes: int) -> tuple[str, bool]:
     """Redact before capping, so a key straddling the cut cannot survive in part."""
     return cap_text(clean_text(redact_text(as_text(body), key)), cap_bytes)

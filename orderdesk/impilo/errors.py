@@ -20,6 +20,7 @@ from email.utils import parsedate_to_datetime
 from typing import Any, ClassVar
 
 from django.conf import settings
+from django.views.decorators.debug import sensitive_variables
 from requests import exceptions as rex
 from urllib3.exceptions import (
     ConnectTimeoutError,
@@ -48,6 +49,7 @@ class ImpiloError(Exception):
 
     outcome: ClassVar[str] = Outcome.AMBIGUOUS
 
+    @sensitive_variables()
     def __init__(self, message: str, *, raw_message: str = "", status: int | None = None):
         # Impilo may echo the key back; these texts end up on pages and order events.
         key = settings.IMPILO_API_KEY

@@ -18,6 +18,7 @@ from typing import Any
 import requests
 from django.conf import settings
 from django.db import transaction
+from django.views.decorators.debug import sensitive_variables
 from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
@@ -53,6 +54,7 @@ class ImpiloSession(requests.Session):
         self.mount("http://", adapter)
         self.mount("https://", adapter)
 
+    @sensitive_variables()
     def send(
         self,
         request: requests.PreparedRequest,
@@ -94,6 +96,7 @@ class ImpiloSession(requests.Session):
         return response
 
 
+@sensitive_variables()
 def _set_headers(request: requests.PreparedRequest) -> None:
     # The key is read at send time so a rotated key takes effect without a restart.
     request.headers[API_KEY_HEADER] = settings.IMPILO_API_KEY
@@ -123,6 +126,7 @@ def _check_reply(response: requests.Response, *, action: str, expect: ShapeCheck
         raise errors.ambiguous(problem, action=action, status=status)
 
 
+@sensitive_variables()
 def _request_fields(request: requests.PreparedRequest, audit: AuditContext) -> dict[str, Any]:
     """What the pending row and the final row both keep of the request."""
     return {
@@ -137,11 +141,13 @@ def _request_fields(request: requests.PreparedRequest, audit: AuditContext) -> d
     }
 
 
+@sensitive_variables()
 def _audit_before(request: requests.PreparedRequest, audit: AuditContext) -> None:
     """Committed before the send: a process killed mid-call still leaves a trace."""
     pending.open_call(request_id=request.headers["X-Request-ID"], **_request_fields(request, audit))
 
 
+@sensitive_variables()
 def _audit(
     request: requests.PreparedRequest,
     audit: AuditContext,

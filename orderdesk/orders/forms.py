@@ -68,7 +68,7 @@ class OrderHeaderForm(forms.Form):
     def clean_patient(self) -> str:
         token = self.cleaned_data.get("patient") or ""
         if token:
-            self.patient_choice = patients.unsign(token)
+            self.patient_choice = patients.recall(token)
             if self.patient_choice is None:
                 raise forms.ValidationError("Choose the patient again from the search results.")
             if not self.patient_choice.choosable:

@@ -1,22 +1,27 @@
-"""The patient picker: search Impilo, and carry the chosen patient in a signed token.
+"""The patient picker: search Impilo, and carry the chosen patient by an opaque reference.
 
-The token holds the snapshot the coordinator saw in the search results, signed by us, so a
-tampered hidden field (an id that never came from a search) is refused without asking
-Impilo again.
+The snapshot the coordinator saw in the search results stays on the server (in the cache);
+the page, the form and every request carry only a random reference to it. A reference that
+never came from a search, or has expired, finds nothing, so a tampered hidden field is
+refused without asking Impilo again, and no URL or form field spells out a patient's name,
+date of birth or identifier.
 """
 
 import re
-from dataclasses import asdict, dataclass
+import secrets
+from dataclasses import asdict, dataclass, field, replace
 from datetime import date
 
-from django.core import signing
+from django.core.cache import cache
 
 from orderdesk.accounts.models import User
 from orderdesk.impilo.client import ImpiloClient
 from orderdesk.impilo.types import Page, Patient
 
-SALT = "orderdesk.orders.patient-choice"
+CACHE_PREFIX = "patient-choices:"
 MAX_AGE_SECONDS = 12 * 3600
+# "<22 random characters>.<position in the search results>"
+REFERENCE = re.compile(r"^([A-Za-z0-9_-]{22})\.(\d{1,2})$")
 RESULTS = 10
 DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
@@ -31,6 +36,7 @@ class PatientChoice:
     city: str
     archived: bool
     enrolled: bool
+    ref: str = field(default="", compare=False)  # set by remember(): what the page carries
 
     @property
     def choosable(self) -> bool:
@@ -44,8 +50,24 @@ class PatientChoice:
             return "Not enrolled"
         return ""
 
-    def sign(self) -> str:
-        return signing.dumps(asdict(self), salt=SALT, compress=True)
+    def remember(self) -> str:
+        """Keep this snapshot on the server; return its opaque reference."""
+        return remember_all([self])[0].ref
+
+
+def _snapshot(choice: PatientChoice) -> dict[str, object]:
+    data = asdict(choice)
+    del data["ref"]
+    return data
+
+
+def remember_all(choices: list[PatientChoice]) -> list[PatientChoice]:
+    """The choices with their references, all kept under one cache entry."""
+    if not choices:
+        return []
+    batch = secrets.token_urlsafe(16)
+    cache.set(CACHE_PREFIX + batch, [_snapshot(c) for c in choices], MAX_AGE_SECONDS)
+    return [replace(choice, ref=f"{batch}.{i}") for i, choice in enumerate(choices)]
 
 
 def choice_from_patient(patient: Patient) -> PatientChoice:
@@ -63,11 +85,18 @@ def choice_from_patient(patient: Patient) -> PatientChoice:
     )
 
 
-def unsign(token: str) -> PatientChoice | None:
+def recall(ref: str) -> PatientChoice | None:
+    """The snapshot a reference stands for, or None (malformed, unknown or expired)."""
+    found = REFERENCE.match(ref or "")
+    if not found:
+        return None
+    batch = cache.get(CACHE_PREFIX + found[1])
+    index = int(found[2])
+    if not isinstance(batch, list) or index >= len(batch):
+        return None
     try:
-        data = signing.loads(token, salt=SALT, max_age=MAX_AGE_SECONDS)
-        return PatientChoice(**data)
-    except (signing.BadSignature, TypeError, ValueError):
+        return PatientChoice(**batch[index], ref=ref)
+    except TypeError:
         return None
 
 
@@ -76,7 +105,7 @@ def search(query: str, *, actor: User) -> list[PatientChoice]:
     query = query.strip()[:100]
     with ImpiloClient(actor=actor) as client:
         page = _search_page(client, query)
-    return [choice_from_patient(p) for p in page.content if p.id]
+    return remember_all([choice_from_patient(p) for p in page.content if p.id])
 
 
 def _search_page(client: ImpiloClient, query: str) -> Page[Patient]:

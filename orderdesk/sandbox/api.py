@@ -21,6 +21,7 @@ from django.db import connection, transaction
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponseBase, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.debug import sensitive_variables
 
 from orderdesk.sandbox import faults, sockets
 from orderdesk.sandbox.models import RequestLog
@@ -88,6 +89,7 @@ def api_endpoint(*methods: str) -> Callable[[ViewFunc], ViewFunc]:
     return decorator
 
 
+@sensitive_variables()
 def _authorised_call(
     view: ViewFunc, methods: Sequence[str], request: HttpRequest, *args: Any, **kwargs: Any
 ) -> HttpResponseBase:

@@ -18,7 +18,7 @@ from orderdesk.orders.models import Order, State
 from orderdesk.sandbox import faults
 from orderdesk.sandbox.models import FaultRule, RequestLog
 from orderdesk.sandbox.testing import orders_with_reference
-from tests.orders.test_pipeline import fast_pipeline, make_orders, settle
+from tests.orders.engine.test_pipeline import fast_pipeline, make_orders, settle
 from tests.support.worker import wait_until
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -22,7 +22,7 @@ def effective_settings() -> dict[str, str]:
     printed = subprocess.run(
         [sys.executable, "-m", *command, "--print-config"],
         cwd=ROOT,  # the image's WORKDIR holds the project
-        env={"PATH": os.environ["PATH"], "HOME": os.environ["HOME"]},
+        env={"PATH": os.environ["PATH"], "HOME": os.environ["HOME"], "DEBUG": "true"},
         capture_output=True,
         text=True,
         timeout=60,

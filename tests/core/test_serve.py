@@ -65,6 +65,7 @@ def env(tmp_path_factory) -> dict[str, str]:
         "PATH": os.environ["PATH"],
         "HOME": os.environ["HOME"],
         "SQLITE_PATH": str(tmp_path_factory.mktemp("serve") / "db.sqlite3"),
+        "DEBUG": "true",
         "IMPILO_SANDBOX": "false",  # no catalog sync: this is about the processes
     }
     manage = [sys.executable, str(settings.BASE_DIR / "manage.py")]

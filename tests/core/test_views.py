@@ -121,6 +121,7 @@ def test_healthz_is_503_when_the_database_is_unreachable() -> None:
         "PATH": os.environ["PATH"],
         "HOME": os.environ["HOME"],
         "DJANGO_SETTINGS_MODULE": "orderdesk.settings",
+        "DEBUG": "true",
         "DATABASE_URL": "postgres://nobody@127.0.0.1:1/nothing",
     }
     result = subprocess.run(

@@ -25,7 +25,7 @@ from django_tasks_db.models import DBTaskResult
 
 from orderdesk.catalog.sync import sync_catalog
 from orderdesk.orders.models import Order, State
-from tests.orders.test_pipeline import make_orders
+from tests.orders.engine.test_pipeline import make_orders
 from tests.support.worker import wait_until
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -103,7 +103,12 @@ class WorkerProcess:
             self.popen = subprocess.Popen(
                 [sys.executable, "manage.py", "run_worker", "--interval", "0.1", *extra],
                 cwd=settings.BASE_DIR,
-                env={"PATH": os.environ["PATH"], "HOME": os.environ["HOME"], **env},
+                env={
+                    "PATH": os.environ["PATH"],
+                    "HOME": os.environ["HOME"],
+                    "DEBUG": "true",
+                    **env,
+                },
                 stdout=out,
                 stderr=subprocess.STDOUT,
             )

@@ -18,7 +18,7 @@ from orderdesk.sandbox.models import ExternalOrderId, FaultRule
 from orderdesk.sandbox.testing import orders_with_reference, requests_received
 from tests.audit.test_killed_worker import start_worker
 from tests.core.test_worker_outage import Outage, WorkerProcess
-from tests.orders.test_pipeline import fast_pipeline, make_orders
+from tests.orders.engine.test_pipeline import fast_pipeline, make_orders
 from tests.support.worker import wait_until
 
 pytestmark = pytest.mark.django_db(transaction=True)

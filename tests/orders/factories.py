@@ -1,4 +1,4 @@
-"""Small builders for order tests: catalog rows and a signed patient choice."""
+"""Small builders for order tests: catalog rows and a remembered patient choice."""
 
 from orderdesk.catalog.models import Item, Kit, Site
 from orderdesk.orders.forms import LineRow
@@ -53,7 +53,7 @@ def order_post(**overrides: object) -> dict[str, object]:
         "action": "submit",
         "form_token": "7b0c5f8e-31a4-4a51-9a3c-2b1f0f3f0c11",
         "recipient_type": "patient",
-        "patient": patient().sign(),
+        "patient": patient().remember(),
         "site": "",
         "external_ids": "",
         "line-kind": ["item"],

@@ -38,7 +38,7 @@ def test_a_valid_patient_order_header_has_no_errors() -> None:
 
 
 def test_a_tampered_patient_token_is_refused() -> None:
-    token = patient().sign()
+    token = patient().remember()
     errors = header_errors(patient=token[:-3] + "abc")
     assert errors["patient"] == ["Choose the patient again from the search results."]
 
@@ -48,8 +48,8 @@ def test_a_patient_id_that_never_came_from_a_search_is_refused() -> None:
 
 
 def test_archived_or_not_enrolled_patients_cannot_be_chosen() -> None:
-    assert "archived" in header_errors(patient=patient(archived=True).sign())["patient"][0]
-    assert "not enrolled" in header_errors(patient=patient(enrolled=False).sign())["patient"][0]
+    assert "archived" in header_errors(patient=patient(archived=True).remember())["patient"][0]
+    assert "not enrolled" in header_errors(patient=patient(enrolled=False).remember())["patient"][0]
 
 
 def test_both_recipients_are_refused() -> None:

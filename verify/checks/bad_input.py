@@ -285,6 +285,9 @@ def _query_cases(
     ) -> Callable[[], requests.Response]:
         return lambda: client.get(path, params=params, **kw)
 
+    def post(client: Client, path: str, data: Any, **kw: Any) -> Callable[[], requests.Response]:
+        return lambda: client.post_form(path, data, **kw)
+
     htmx = {"HX-Request": "true"}
     return [
         Case(g, "list state=<script>", get(coordinator, "/orders/", {"state": XSS}), "handled"),
@@ -351,13 +354,13 @@ def _query_cases(
         Case(
             g,
             "patient search <script>",
-            get(coordinator, "/orders/new/patients/", {"patient_query": XSS}, headers=htmx),
+            post(coordinator, "/orders/new/patients/", {"patient_query": XSS}, headers=htmx),
             "handled",
         ),
         Case(
             g,
             "patient search 50 kB",
-            get(
+            post(
                 coordinator, "/orders/new/patients/", {"patient_query": "a" * 50_000}, headers=htmx
             ),
             "handled",
@@ -575,12 +578,13 @@ def _stored_xss(ctx: Context, coordinator: Client, support: Client, admin: Clien
         (coordinator, f"/orders/?q={ref}"),
         (support, f"/orders/{ref}/"), (support, f"/orders/{ref}/requests/"), (support, "/audit/"),
         (support, "/orders/attention/"), (admin, "/orders/webhooks/"), (admin, f"/orders/{ref}/"),
-        (coordinator, "/orders/new/patients/?patient_query=Vfy"),
     ]  # fmt: skip
     unescaped = []
     for client, path in pages:
         html = client.get(path).text
         unescaped += [f"{path}: {m[:20]}" for m in MARKERS if m in html]
+    search = coordinator.post_form("/orders/new/patients/", {"patient_query": "Vfy"}).text
+    unescaped += [f"patient search: {m[:20]}" for m in MARKERS if m in search]
     for who, url, body in PAGES:  # every page any check fetched so far
         text = body.decode("utf-8", "replace")
         if "<html" in text[:500].lower() or "hx-" in text[:2000]:

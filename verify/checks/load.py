@@ -143,9 +143,9 @@ class Person:
         self.timed("new order form", lambda: c.get("/orders/new/"))
         self.timed(
             "patient search",
-            lambda: c.get(
+            lambda: c.post_form(
                 "/orders/new/patients/",
-                params={"patient_query": "an"},
+                {"patient_query": "an"},
                 headers={"HX-Request": "true"},
             ),
         )

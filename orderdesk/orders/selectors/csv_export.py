@@ -5,10 +5,12 @@ chunk's lines come in one more query: no model instances, no per-row queries.
 
 Spreadsheets run a cell that starts with = + - @ (or a tab or carriage return) as a
 formula; a patient name like "=HYPERLINK(...)" must arrive as text, so such cells get a
-leading apostrophe (OWASP "CSV injection").
+leading apostrophe (OWASP "CSV injection"). Some spreadsheets skip leading spaces and read
+the full-width forms (＝ ＋ － ＠) as the ASCII ones, so those count too.
 """
 
 import csv
+import unicodedata
 from collections.abc import Iterator
 from datetime import tzinfo
 from itertools import islice
@@ -20,7 +22,8 @@ from django.utils import timezone
 from orderdesk.orders.models import Order, OrderLine, RecipientType, State
 
 CHUNK = 1000
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+FORMULA_STARTS = ("=", "+", "-", "@")
+CONTROL_STARTS = ("\t", "\r", "\n")
 HEADER = [
     "Reference", "Created at", "Created by", "State", "Recipient type", "Recipient",
     "Patient Impilo id", "Site Impilo id", "Impilo order id", "Impilo status",
@@ -39,7 +42,16 @@ def safe_cell(value: object) -> str:
     if value is None:
         return ""
     text = str(value)
-    return "'" + text if text.startswith(FORMULA_STARTS) else text
+    return "'" + text if starts_a_formula(text) else text
+
+
+def starts_a_formula(text: str) -> bool:
+    """True when a spreadsheet could read the cell as a formula: a tab, CR or newline
+    first, or a formula sign (in any compatibility form, e.g. full-width) after any spaces."""
+    if text.startswith(CONTROL_STARTS):
+        return True
+    first = text.lstrip()[:1]
+    return unicodedata.normalize("NFKC", first).startswith(FORMULA_STARTS)
 
 
 def order_row(row: tuple[Any, ...], lines: str, tz: tzinfo | None = None) -> list[str]:

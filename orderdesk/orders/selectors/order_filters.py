@@ -34,8 +34,9 @@ from orderdesk.orders.selectors.cursors import (
 )
 
 PAGE_SIZE = 50
+# Into links: the search text travels as its key (selectors/saved_searches.py), never itself.
 FILTER_NAMES = (
-    "q", "state", "impilo_status", "date_from", "date_to", "patient", "site",
+    "search_id", "state", "impilo_status", "date_from", "date_to", "patient", "site",
     "recipient_type", "created_by", "sort",
 )  # fmt: skip
 
@@ -312,7 +313,11 @@ def state_counts(
 
     Cached briefly per filter, so paging and refreshing do not count again.
     """
-    filters = {k: v for k, v in sorted(data.items()) if k not in ("cursor", "before", "sort") and v}
+    filters = {
+        k: v
+        for k, v in sorted(data.items())
+        if k not in ("cursor", "before", "sort", "search_id") and v
+    }
     key = "order-state-counts:" + hashlib.sha256(repr(filters).encode()).hexdigest()
     found = cache.get(key)
     if found is None and matches is not None:

@@ -17,6 +17,7 @@ from orderdesk.accounts.roles import role_required
 from orderdesk.audit.models import ApiCall, PendingCall, ViewKind
 from orderdesk.audit.present import pretty_body
 from orderdesk.audit.viewlog import record_view
+from orderdesk.core.rate_limit import take_impilo_call
 from orderdesk.http import AuthedHttpRequest
 from orderdesk.impilo.errors import ImpiloError
 from orderdesk.impilo.types import ImpiloOrder
@@ -91,6 +92,8 @@ def order_refresh(request: AuthedHttpRequest, reference: str) -> HttpResponse:
 def _refresh(order: Order, request: AuthedHttpRequest) -> tuple[str, bool]:
     if order.impilo_id is None:
         return "This order has no Impilo order id yet, so there is nothing to ask Impilo.", False
+    if limited := take_impilo_call(request.user):
+        return limited, False
     try:
         result = status_sync.refresh(order, actor=request.user)
     except ImpiloError as exc:

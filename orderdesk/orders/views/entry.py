@@ -7,11 +7,12 @@ from django.conf import settings
 from django.contrib import messages
 from django.http import HttpResponse, HttpResponseBadRequest, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from orderdesk.accounts import roles
 from orderdesk.accounts.roles import role_required
 from orderdesk.catalog.models import orderable_items, orderable_kits
+from orderdesk.core.rate_limit import take_impilo_call
 from orderdesk.http import AuthedHttpRequest
 from orderdesk.impilo.errors import ImpiloError
 from orderdesk.orders import patients, services
@@ -167,7 +168,7 @@ def render_form(
         "form": form,
         "rows": rows,
         "order": order,
-        "chosen": patients.unsign(token) if token else None,
+        "chosen": patients.recall(token) if token else None,
         "results": results,
         "search_error": search_error,
         "line_errors": line_errors or [],
@@ -203,7 +204,7 @@ def initial_for(order: Order) -> dict[str, object]:
             city=order.recipient_city,
             archived=False,
             enrolled=True,
-        ).sign()
+        ).remember()
     return {
         "recipient_type": order.recipient_type,
         "patient": patient,
@@ -218,29 +219,37 @@ def _search(
 ) -> tuple[list[patients.PatientChoice] | None, str]:
     if len(query.strip()) < 2:
         return None, "Type at least 2 characters of a name, an identifier or a date of birth."
+    if limited := take_impilo_call(request.user):
+        return None, limited
     try:
         return patients.search(query, actor=request.user), ""
     except ImpiloError as exc:
         return None, f"Impilo's patient search is not answering right now: {exc.message}"
 
 
+# The picker's requests are POSTs: what a person types into the search, and the patient
+# chosen, travel in the request body, never in a URL (proxies and browsers log those).
+
+
 @role_required(roles.CREATE_ORDERS)
-@require_GET
+@require_POST
 def patient_search(request: AuthedHttpRequest) -> HttpResponse:
-    results, error = _search(request, request.GET.get("patient_query", ""))
+    results, error = _search(request, request.POST.get("patient_query", ""))
     context = {"results": results, "search_error": error}
     return render(request, f"{TEMPLATE}#patient-results", context)
 
 
 @role_required(roles.CREATE_ORDERS)
-@require_GET
+@require_POST
 def patient_card(request: AuthedHttpRequest) -> HttpResponse:
-    """The chosen patient's card (or the empty picker again, for "Change")."""
-    token = request.GET.get("token", "")
-    chosen = patients.unsign(token) if token else None
-    if token and (chosen is None or not chosen.choosable):
-        return HttpResponseBadRequest("That patient cannot be chosen.")
-    form = OrderHeaderForm(initial={"patient": token if chosen else ""})
+    """The chosen patient's card (the button's action is "choose:<reference>"), or the
+    empty picker again, for "Change patient"."""
+    action = request.POST.get("action", "")
+    ref = action[len("choose:") :] if action.startswith("choose:") else ""
+    chosen = patients.recall(ref) if ref else None
+    if ref and (chosen is None or not chosen.choosable):
+        return HttpResponseBadRequest("That patient cannot be chosen: search for them again.")
+    form = OrderHeaderForm(initial={"patient": ref if chosen else ""})
     return render(request, f"{TEMPLATE}#patient-picker", {"form": form, "chosen": chosen})
 
 

@@ -12,6 +12,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from orderdesk.accounts import roles
 from orderdesk.accounts.roles import role_required
+from orderdesk.core.rate_limit import take_impilo_call
 from orderdesk.http import AuthedHttpRequest
 from orderdesk.impilo.client import payload_json
 from orderdesk.orders import services, states
@@ -82,6 +83,9 @@ def order_action(request: AuthedHttpRequest, reference: str, action: str) -> Htt
 @require_POST
 def order_check(request: AuthedHttpRequest, reference: str) -> HttpResponse:
     order = get_object_or_404(Order, reference=reference)
+    if limited := take_impilo_call(request.user):
+        messages.error(request, limited)
+        return redirect("orders:detail", reference=order.reference)
     result = services.order_check_impilo(actor=request.user, order=order)
     (messages.success if result.ok else messages.error)(request, result.message)
     return redirect("orders:detail", reference=order.reference)

@@ -10,7 +10,7 @@ from orderdesk.orders.engine import pipeline
 from orderdesk.orders.models import OrderEvent, State
 from orderdesk.sandbox.models import RequestLog
 from orderdesk.sandbox.testing import orders_with_reference
-from tests.orders.test_pipeline import fast_pipeline, make_orders  # noqa: F401 (fixture)
+from tests.orders.engine.test_pipeline import fast_pipeline, make_orders  # noqa: F401 (fixture)
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("fast_pipeline")]
 

@@ -12,8 +12,8 @@ from django_tasks_db.models import DBTaskResult
 from orderdesk.audit.models import ApiCall
 from orderdesk.orders.engine import webhook_events
 from orderdesk.orders.models import WebhookDelivery
+from tests.orders.engine.test_status_sync import STEP, sandbox_order
 from tests.orders.orders_data import make_order
-from tests.orders.test_sync import STEP, sandbox_order
 from tests.support.worker import running_workers, wait_until
 
 URL = reverse("impilo_webhook")

@@ -96,6 +96,30 @@ def test_safe_cell(value, expected) -> None:
     assert safe_cell(value) == expected
 
 
+@pytest.mark.parametrize(
+    "value",
+    [
+        " =1+1",  # spreadsheets skip leading spaces
+        "   +1",
+        "\u3000@x",  # an ideographic space first
+        '＝HYPERLINK("http://x")',  # full-width equals
+        "＋1",
+        "－1",
+        "＠SUM(A1)",
+        " ＝1",
+        "﹦1",  # small equals sign
+        "\nx",
+    ],
+)
+def test_safe_cell_guards_formulas_behind_spaces_and_in_full_width(value) -> None:
+    assert safe_cell(value) == "'" + value
+
+
+@pytest.mark.parametrize("value", ["Maria = Mary", "ＡＢＣ", " Maria", "x-1"])
+def test_safe_cell_leaves_other_text_alone(value) -> None:
+    assert safe_cell(value) == value
+
+
 def clone_orders(times: int) -> None:
     """Double the orders table `times` times in SQL (one statement each, both databases):
     bulk_create of 100,000 model instances would take most of a minute on SQLite."""

@@ -1,7 +1,9 @@
 """Orders per day by outcome: the numbers, the SVG, the table for screen readers, and the
 fragment and page that show them."""
 
+import re
 from datetime import timedelta
+from html import unescape as html_unescape
 
 import pytest
 from django.test import Client
@@ -82,4 +84,9 @@ def test_chart_page_works_without_javascript_and_keeps_the_filters(
     assert "<html" in html
     assert "last 30 days" in html
     assert "1 order in all" in html
-    assert "q=chen" in html
+    # The span links keep the search by its key, never by its text (a patient's name).
+    span_link = re.search(r'href="(/orders/chart/\?[^"]*days=90[^"]*)"', html)
+    assert span_link is not None
+    assert "search_id=" in span_link[1]
+    assert "chen" not in span_link[1].lower()
+    assert "1 order in all" in support_client.get(html_unescape(span_link[1])).content.decode()

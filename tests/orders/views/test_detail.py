@@ -15,8 +15,8 @@ from orderdesk.audit.models import ApiCall, AuditView, Outcome, ViewKind, record
 from orderdesk.orders.models import OrderEvent, State
 from orderdesk.orders.views.detail import PANEL_BODY_CHARS
 from orderdesk.sandbox import faults
+from tests.orders.engine.test_status_sync import STEP, sandbox_order
 from tests.orders.orders_data import SHIPPED_JSON, make_order
-from tests.orders.test_sync import STEP, sandbox_order
 
 HTMX = {"HX-Request": "true"}
 KEY = "sk-live-Detail/Key+7"

@@ -155,12 +155,38 @@ def test_the_htmx_line_row_is_a_fragment(coordinator_client) -> None:
     assert bad.status_code == 400
 
 
-def test_the_patient_card_refuses_a_forged_token(coordinator_client) -> None:
-    good = coordinator_client.get("/orders/new/patient-card/", {"token": patient().sign()})
+def test_the_patient_card_refuses_a_forged_reference(coordinator_client) -> None:
+    chosen = patient()
+    good = coordinator_client.post(
+        "/orders/new/patient-card/", {"action": f"choose:{chosen.remember()}"}
+    )
     assert b"Maria Lopez" in good.content
     assert b"Change patient" in good.content
-    forged = coordinator_client.get("/orders/new/patient-card/", {"token": "x:y:z"})
-    assert forged.status_code == 400
+    for forged in ("x:y:z", "A" * 22 + ".0", "A" * 5000):
+        refused = coordinator_client.post(
+            "/orders/new/patient-card/", {"action": f"choose:{forged}"}
+        )
+        assert refused.status_code == 400
+        assert b"search for them again" in refused.content
+
+
+def test_the_chosen_patient_travels_as_an_opaque_reference(coordinator_client) -> None:
+    """The hidden field and the card's requests carry no name, birth date or identifier."""
+    chosen = patient()
+    ref = chosen.remember()
+    card = coordinator_client.post("/orders/new/patient-card/", {"action": f"choose:{ref}"})
+    html = card.content.decode()
+    assert f'name="patient" value="{ref}"' in html
+    for value in (chosen.name, chosen.date_of_birth, chosen.external_id, chosen.city):
+        assert value not in ref
+    assert "?token=" not in html
+
+
+def test_the_picker_refuses_searches_and_choices_in_the_address(coordinator_client) -> None:
+    """GET would put the search text or the patient in the URL: only POST is answered."""
+    search = coordinator_client.get("/orders/new/patients/", {"patient_query": "Lopez"})
+    card = coordinator_client.get("/orders/new/patient-card/", {"token": patient().remember()})
+    assert (search.status_code, card.status_code) == (405, 405)
 
 
 def test_a_post_without_a_csrf_token_is_refused(coordinator) -> None:
