@@ -139,6 +139,7 @@ INSTALLED_APPS = [
     "crispy_forms",
     "crispy_bootstrap5",
     "csp",
+    "axes",
     "django_tasks",
     "django_tasks_db",
     "orderdesk.accounts",
@@ -163,6 +164,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # Last: turns a sign-in refused by the throttle into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "orderdesk.urls"
@@ -236,8 +239,31 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
 ]
+
+# --- Sign-in throttling (django-axes; the counting is accounts/throttle.py) -------------------
+# Checked passwords per username per window (one address: four times as many, any usernames).
 LOGIN_THROTTLE_ATTEMPTS = env_int("LOGIN_THROTTLE_ATTEMPTS", 5)
+# The window: it ends this long after the last checked attempt.
 LOGIN_THROTTLE_SECONDS = env_int("LOGIN_THROTTLE_SECONDS", 300)
+# The axes backend comes first: it refuses before any other backend checks a password.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_HANDLER = "orderdesk.accounts.throttle.SignInThrottle"
+# Read LOGIN_THROTTLE_* when called, so they stay the one place these numbers live.
+AXES_FAILURE_LIMIT = "orderdesk.accounts.throttle.failure_limit"
+AXES_COOLOFF_TIME = "orderdesk.accounts.throttle.window"
+AXES_USERNAME_CALLABLE = "orderdesk.accounts.throttle.username_of"
+# The address the rest of orderdesk trusts (BEHIND_TLS_PROXY: the hop our proxy added), not
+# ipware's guess: ipware either found no address in a one-hop X-Forwarded-For or took a
+# hop the client had written itself.
+AXES_CLIENT_IP_CALLABLE = "orderdesk.accounts.throttle.client_address"
+AXES_LOCKOUT_CALLABLE = "orderdesk.accounts.views.locked_out"
+# The handler keeps its counts in accounts.SignInBudget, not in axes' own tables.
+AXES_ENABLE_ADMIN = False
+AXES_DISABLE_ACCESS_LOG = True
+AXES_VERBOSE = False
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = env_str("TIME_ZONE", "UTC")

@@ -1,4 +1,5 @@
 from django.contrib.auth.models import AbstractUser
+from django.db import models
 
 
 class User(AbstractUser):
@@ -21,3 +22,16 @@ class User(AbstractUser):
 
     def __str__(self) -> str:
         return self.get_full_name() or self.username
+
+
+class SignInBudget(models.Model):
+    """How many passwords have been checked for one username, or from one address, in the
+    current window (accounts/throttle.py). One row per key, so that one UPDATE reserves an
+    attempt atomically on SQLite and PostgreSQL alike."""
+
+    key = models.CharField(max_length=200, unique=True)
+    used = models.PositiveIntegerField(default=0)
+    window_ends = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"{self.key}: {self.used}"
