@@ -159,6 +159,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "orderdesk.core.sign_in_redirect.HtmxSignInRedirectMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -292,6 +293,10 @@ SESSION_COOKIE_AGE = SESSION_IDLE_MINUTES * 60
 # with one write per SESSION_RENEW_SECONDS rather than Django's one per request.
 SESSION_SAVE_EVERY_REQUEST = False
 SESSION_RENEW_SECONDS = min(60, SESSION_COOKIE_AGE // 10)
+# However active, a session ends this long after signing in (core/session_renewal.py).
+SESSION_MAX_HOURS = env_float("SESSION_MAX_HOURS", 12.0)
+if SESSION_MAX_HOURS <= 0:
+    raise ImproperlyConfigured(f"SESSION_MAX_HOURS must be above 0, got {SESSION_MAX_HOURS}")
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = True  # htmx takes the token from the page (hx-headers), not the cookie
 SESSION_COOKIE_SAMESITE = "Lax"
