@@ -14,7 +14,9 @@ from verify.report import Row, table
 from verify.stack import ROOT, Stack, make_database
 
 # Run in this order: secrets goes last, because it reads what all the others left behind.
-CHECKS = ("faults", "crashes", "bad_input", "access", "headers", "load", "a11y", "secrets")
+CHECKS = (
+    "faults", "crashes", "bad_input", "access", "headers", "load", "a11y", "signin", "secrets",
+)  # fmt: skip
 RESULTS = ROOT / "verify" / "results"
 
 

@@ -169,19 +169,19 @@ class SignInThrottle(AbstractAxesHandler, AxesBaseHandler):
         request: HttpRequest | None = None,
         **kwargs: Any,
     ) -> None:
-        """The attempt was counted when reserved; show the lockout page if this attempt was
-        refused or used up a budget."""
-        if request is None:
+        """The attempt was counted when reserved. One refused unchecked gets the lockout
+        page; one checked and wrong gets the form's error, even if it used up a budget, so
+        that a 200 answer always means a password was checked."""
+        if request is None or not getattr(request, REFUSED, False):
             return
-        if getattr(request, REFUSED, False) or self.is_locked(request, credentials):
-            request.axes_locked_out = True  # type: ignore[attr-defined]
-            request.axes_credentials = credentials  # type: ignore[attr-defined]
-            user_locked_out.send(
-                "axes",
-                request=request,
-                username=get_client_username(request, credentials),
-                ip_address=getattr(request, "axes_ip_address", None),
-            )
+        request.axes_locked_out = True  # type: ignore[attr-defined]
+        request.axes_credentials = credentials  # type: ignore[attr-defined]
+        user_locked_out.send(
+            "axes",
+            request=request,
+            username=get_client_username(request, credentials),
+            ip_address=getattr(request, "axes_ip_address", None),
+        )
 
     def user_logged_in(self, sender: Any, request: HttpRequest, user: Any, **kwargs: Any) -> None:
         SignInBudget.objects.filter(key=f"user:{normalise_username(user.get_username())}").delete()

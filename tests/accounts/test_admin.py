@@ -152,3 +152,15 @@ def test_a_superuser_keeps_djangos_full_user_admin(client, root, coordinator) ->
     url = reverse("admin:accounts_user_change", args=[coordinator.pk])
     form = client.get(url).context["adminform"].form
     assert {"is_superuser", "groups", "user_permissions"} <= set(form.fields)
+
+
+def test_a_crafted_post_of_djangos_full_user_form_gives_no_power(admin_client_, admin_user):
+    """What the stock user admin accepted from an admin-role user: its whole form."""
+    url = reverse("admin:accounts_user_change", args=[admin_user.pk])
+    stock_form = {
+        "last_login_0": "", "last_login_1": "",
+        "date_joined_0": "2026-01-01", "date_joined_1": "09:00:00",
+    }  # fmt: skip
+    response = admin_client_.post(url, crafted(change_data(admin_user, **stock_form)))
+    assert response.status_code == 302
+    assert_powerless(admin_user, "admin")

@@ -66,8 +66,13 @@ def test_repeated_failures_refuse_even_the_right_password(client, admin_user, do
     assert "_auth_user_id" not in client.session
 
 
-def test_the_failure_that_uses_up_the_budget_shows_the_lockout_page(client, coordinator) -> None:
+def test_a_checked_password_gets_the_form_error_and_a_refused_one_the_lockout_page(
+    client, coordinator
+) -> None:
     fail(client, "coordinator", 2)
+    last_checked = sign_in(client, "coordinator", "not-the-password")
+    assert last_checked.status_code == 200
+    assert "Please enter a correct username and password" in last_checked.content.decode()
     assert is_locked_out(sign_in(client, "coordinator", "not-the-password"))
 
 
