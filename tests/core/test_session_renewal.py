@@ -157,3 +157,18 @@ def test_an_active_session_ends_after_session_max_hours(
     assert response.status_code == 302
     assert response["Location"].startswith("/accounts/login/")
     assert "_auth_user_id" not in coordinator_client.session
+
+
+@pytest.mark.parametrize("value", ["0", "-1", "twelve"])
+def test_a_bad_session_max_hours_stops_start_up_with_its_name(value) -> None:
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "DEBUG": "true", "SESSION_MAX_HOURS": value}
+    result = subprocess.run(
+        [sys.executable, str(settings.BASE_DIR / "manage.py"), "check"],
+        env=env, capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert result.returncode != 0
+    assert "SESSION_MAX_HOURS" in result.stderr
