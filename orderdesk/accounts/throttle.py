@@ -40,6 +40,7 @@ from orderdesk.accounts.models import SignInBudget
 
 ADDRESS_ALLOWANCE = 4
 USERNAME_MAX = 150
+ADDRESS_MAX = 45  # the longest IPv6 text form
 # Request attributes: the budgets this request reserved, and whether it was refused.
 RESERVED = "signin_reserved"
 REFUSED = "signin_refused"
@@ -89,9 +90,9 @@ def window(request: HttpRequest | None = None) -> timedelta:
 
 def budgets_for(request: HttpRequest, credentials: dict[str, Any] | None) -> list[Budget]:
     limit = get_failure_limit(request, credentials)
-    budgets = [
-        Budget(f"addr:{getattr(request, 'axes_ip_address', '') or ''}", limit * ADDRESS_ALLOWANCE)
-    ]
+    # Within the key column, whatever a misconfigured proxy passes on.
+    address = str(getattr(request, "axes_ip_address", "") or "")[:ADDRESS_MAX]
+    budgets = [Budget(f"addr:{address}", limit * ADDRESS_ALLOWANCE)]
     username = get_client_username(request, credentials)
     if username:
         budgets.append(Budget(f"user:{username}", limit))

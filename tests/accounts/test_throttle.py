@@ -196,3 +196,17 @@ def test_behind_the_proxy_a_spoofed_first_hop_does_not_escape_the_address_budget
         HTTP_X_FORWARDED_FOR="198.51.100.200, 203.0.113.7",
     )
     assert is_locked_out(response)
+
+
+def test_an_overlong_forwarded_address_still_gets_a_budget_that_fits(client, settings) -> None:
+    from orderdesk.accounts.models import SignInBudget
+
+    settings.BEHIND_TLS_PROXY = True
+    client.post(
+        reverse("login"),
+        {"username": "x" * 400, "password": "y"},
+        HTTP_X_FORWARDED_FOR="1" * 500,
+    )
+    keys = list(SignInBudget.objects.values_list("key", flat=True))
+    assert len(keys) == 2
+    assert all(len(key) <= SignInBudget._meta.get_field("key").max_length for key in keys)
