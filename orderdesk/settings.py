@@ -184,6 +184,7 @@ INSTALLED_APPS = [
     "crispy_forms",
     "crispy_bootstrap5",
     "csp",
+    "axes",
     "django_tasks",
     "django_tasks_db",
     "orderdesk.accounts",
@@ -203,6 +204,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "orderdesk.core.sign_in_redirect.HtmxSignInRedirectMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "orderdesk.accounts.doors.PasswordDoorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -210,6 +212,8 @@ MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "orderdesk.core.cache_headers.PrivateNoStoreMiddleware",
+    # Last: turns a sign-in refused by the throttle into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 # The `sensitive_variables` marks on code holding the Impilo key apply even with DEBUG on.
@@ -290,8 +294,26 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
 ]
+
+# --- Sign-in throttling (django-axes; the counting is accounts/throttle.py) -------------------
+# Checked passwords per username per window (one address: four times as many, any usernames).
 LOGIN_THROTTLE_ATTEMPTS = env_int("LOGIN_THROTTLE_ATTEMPTS", 5)
+# The window: it ends this long after the last checked attempt.
 LOGIN_THROTTLE_SECONDS = env_int("LOGIN_THROTTLE_SECONDS", 300)
+AXES_HANDLER = "orderdesk.accounts.throttle.SignInThrottle"
+# Read LOGIN_THROTTLE_* when called, so they stay the one place these numbers live.
+AXES_FAILURE_LIMIT = "orderdesk.accounts.throttle.failure_limit"
+AXES_COOLOFF_TIME = "orderdesk.accounts.throttle.window"
+AXES_USERNAME_CALLABLE = "orderdesk.accounts.throttle.username_of"
+# The address the rest of orderdesk trusts (BEHIND_TLS_PROXY: the hop our proxy added), not
+# ipware's guess: ipware either found no address in a one-hop X-Forwarded-For or took a
+# hop the client had written itself.
+AXES_CLIENT_IP_CALLABLE = "orderdesk.accounts.throttle.client_address"
+AXES_LOCKOUT_CALLABLE = "orderdesk.accounts.views.locked_out"
+# The handler keeps its counts in accounts.SignInBudget, not in axes' own tables.
+AXES_ENABLE_ADMIN = False
+AXES_DISABLE_ACCESS_LOG = True
+AXES_VERBOSE = False
 
 # --- Sign-in: OpenID Connect and the password doors (accounts/oidc.py, accounts/doors.py) ---
 # OpenID Connect is on when OIDC_ISSUER is set; everything else is found by discovery.
@@ -317,7 +339,10 @@ OIDC_USE_PKCE = True
 OIDC_USE_NONCE = True
 OIDC_STORE_ID_TOKEN = True  # only as id_token_hint when logging out at the provider
 OIDC_AUTHENTICATION_CALLBACK_URL = "oidc_callback"
+# The axes backend comes first: it refuses a throttled attempt before any other backend
+# checks a password, whichever door it came through.
 AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
     "orderdesk.accounts.doors.PasswordBackend",
     "orderdesk.accounts.oidc.OIDCBackend",
 ]
@@ -349,6 +374,10 @@ SESSION_COOKIE_AGE = SESSION_IDLE_MINUTES * 60
 # with one write per SESSION_RENEW_SECONDS rather than Django's one per request.
 SESSION_SAVE_EVERY_REQUEST = False
 SESSION_RENEW_SECONDS = min(60, SESSION_COOKIE_AGE // 10)
+# However active, a session ends this long after signing in (core/session_renewal.py).
+SESSION_MAX_HOURS = env_float("SESSION_MAX_HOURS", 12.0)
+if SESSION_MAX_HOURS <= 0:
+    raise ImproperlyConfigured(f"SESSION_MAX_HOURS must be above 0, got {SESSION_MAX_HOURS}")
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = True  # htmx takes the token from the page (hx-headers), not the cookie
 SESSION_COOKIE_SAMESITE = "Lax"

@@ -16,7 +16,7 @@ from verify.stack import ROOT, Stack, make_database
 # Run in this order: secrets goes last, because it reads what all the others left behind.
 CHECKS = (
     "faults", "crashes", "bad_input", "access", "headers", "load", "a11y", "hardening",
-    "secrets",
+    "signin", "secrets",
 )  # fmt: skip
 RESULTS = ROOT / "verify" / "results"
 

@@ -74,3 +74,16 @@ class SignInEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_outcome_display()} {self.who} ({self.get_door_display()})"
+
+
+class SignInBudget(models.Model):
+    """How many passwords have been checked for one username, or from one address, in the
+    current window (accounts/throttle.py). One row per key, so that one UPDATE reserves an
+    attempt atomically on SQLite and PostgreSQL alike."""
+
+    key = models.CharField(max_length=200, unique=True)
+    used = models.PositiveIntegerField(default=0)
+    window_ends = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"{self.key}: {self.used}"

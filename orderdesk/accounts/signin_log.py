@@ -7,12 +7,12 @@ Only names, addresses and reasons are kept: never a password, code or token.
 
 from typing import Any
 
-from django.conf import settings
 from django.contrib.auth.signals import user_logged_in, user_login_failed
 from django.dispatch import receiver
 from django.http import HttpRequest
 from django.urls import reverse
 
+from orderdesk.accounts import throttle
 from orderdesk.accounts.models import SignInEvent, User
 
 OIDC_BACKEND = "orderdesk.accounts.oidc.OIDCBackend"
@@ -23,14 +23,8 @@ REFUSAL_REASON_ATTR = "_sign_in_refusal_reason"
 
 
 def client_address(request: HttpRequest | None) -> str:
-    """The caller's address; behind our TLS proxy, the last X-Forwarded-For hop it added."""
-    if request is None:
-        return ""
-    if settings.BEHIND_TLS_PROXY:
-        hops = [hop.strip() for hop in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")]
-        if hops[-1]:
-            return str(hops[-1])[:64]
-    return str(request.META.get("REMOTE_ADDR", ""))[:64]
+    """The address the throttle counts, cut to the column's length."""
+    return throttle.client_address(request)[:64] if request is not None else ""
 
 
 def record(

@@ -2,6 +2,7 @@ import pytest
 from django.contrib.auth import authenticate
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.test import RequestFactory
 
 from orderdesk.accounts.models import User
 
@@ -14,7 +15,8 @@ def test_creates_one_demo_user_per_role_with_the_documented_password(settings) -
     settings.DEBUG = True
     call_command("create_demo_users")
     for role in ("coordinator", "support", "admin"):
-        user = authenticate(username=role, password=DEMO_PASSWORD)
+        request = RequestFactory().post("/accounts/login/")
+        user = authenticate(request, username=role, password=DEMO_PASSWORD)
         assert user is not None
         assert user.role == role
     assert User.objects.get(username="admin").is_staff
