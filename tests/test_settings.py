@@ -24,6 +24,8 @@ from orderdesk.core.healthcheck import main as healthcheck
 MANAGE = [sys.executable, str(settings.BASE_DIR / "manage.py")]
 REQUIRED = ["SECRET_KEY", "ALLOWED_HOSTS", "IMPILO_BASE_URL", "IMPILO_API_KEY"]
 ADMIN_PASSWORD = "a-production-password-1"
+# Each manage.py run below may take its 300 s on a busy machine.
+pytestmark = pytest.mark.timeout(660)
 
 
 def production_env(tmp_path: Path, **overrides: str) -> dict[str, str]:
