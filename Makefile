@@ -56,7 +56,11 @@ verify: $(VENV)/.installed
 # docs/mutation-survivors.md. A stopped run goes on where it left off; MUTATE_JOBS sets how
 # many mutants are tested at once.
 MUTATE_JOBS ?= 2
+# mutmut is installed here, not with the dev dependencies: it brings setproctitle, which
+# renames gunicorn's processes and so changes what tests/core/test_serve.py sees.
+MUTMUT ?= mutmut==3.8.1
 mutate: $(VENV)/.installed
+	$(VENV)/bin/pip install --quiet "$(MUTMUT)"
 	$(VENV)/bin/mutmut run --max-children $(MUTATE_JOBS)
 	$(PY) tests/support/mutation_score.py
 
