@@ -6,7 +6,6 @@ import http.client
 import os
 import re
 import secrets
-import socket
 import subprocess
 import sys
 import time
@@ -20,10 +19,13 @@ from django.conf import settings
 from django.utils import timezone
 
 from orderdesk.core.healthcheck import main as healthcheck
+from tests.support.ports import REUSE_PORT_ARG, held_port
 
 MANAGE = [sys.executable, str(settings.BASE_DIR / "manage.py")]
 REQUIRED = ["SECRET_KEY", "ALLOWED_HOSTS", "IMPILO_BASE_URL", "IMPILO_API_KEY"]
 ADMIN_PASSWORD = "a-production-password-1"
+# Each manage.py run below may take its 300 s on a busy machine.
+pytestmark = pytest.mark.timeout(660)
 
 
 def production_env(tmp_path: Path, **overrides: str) -> dict[str, str]:
@@ -228,12 +230,6 @@ def test_an_idle_session_expires_and_sends_the_user_to_login(coordinator_client,
 # --- a real gunicorn with production settings ---------------------------------------------
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 class Served:
     def __init__(self, port: int) -> None:
         self.port = port
@@ -275,10 +271,18 @@ def served(tmp_path_factory) -> Iterator[Served]:
         result = manage(env, *step)
         assert result.returncode == 0, result.stderr
     assert manage(env, "createsuperuser", "--noinput").returncode == 0
-    port = free_port()
+    port = held_port()
     log = (tmp_path / "gunicorn.log").open("wb")
     process = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "orderdesk.wsgi", "--bind", f"127.0.0.1:{port}"],
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "orderdesk.wsgi",
+            "--bind",
+            f"127.0.0.1:{port}",
+            REUSE_PORT_ARG,
+        ],
         cwd=settings.BASE_DIR,
         env=env,
         stdout=log,

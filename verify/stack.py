@@ -29,9 +29,24 @@ PLANTED_KEY = "vfy-key-" + secrets.token_hex(12)
 
 
 def free_port() -> int:
+    """A port free now (for PostgreSQL, which cannot share one: see held_port)."""
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+_held: list[socket.socket] = []  # closed when verify ends
+
+
+def held_port() -> int:
+    """A port no one else is handed until verify ends: the picking socket stays bound with
+    SO_REUSEPORT (never listening), and our gunicorns bind it too with --reuse-port, across
+    every restart. Only listening sockets receive connections."""
+    sock = socket.socket()
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+    sock.bind(("127.0.0.1", 0))
+    _held.append(sock)
+    return int(sock.getsockname()[1])
 
 
 class Database:
@@ -161,10 +176,10 @@ class Process:
 class Stack:
     folder: Path
     db: Database
-    port: int = field(default_factory=free_port)
+    port: int = field(default_factory=held_port)
     # Impilo (the sandbox) on its own server, as the real one is: orderdesk's page threads
     # waiting on Impilo must not also be the threads Impilo needs to answer.
-    impilo_port: int = field(default_factory=free_port)
+    impilo_port: int = field(default_factory=held_port)
     impilo: Process | None = None
     web_threads: int = gunicorn_conf.threads
     overrides: dict[str, str] = field(default_factory=dict)
@@ -270,7 +285,7 @@ class Stack:
         # format leaves out query strings), plus an access log: status codes count 500 pages.
         command = [PYTHON, "-m", "gunicorn", "orderdesk.wsgi", "--chdir", str(ROOT)]
         command += ["--config", "python:orderdesk.core.gunicorn_conf"]
-        command += ["--bind", f"127.0.0.1:{port}", "--threads", str(threads)]
+        command += ["--bind", f"127.0.0.1:{port}", "--reuse-port", "--threads", str(threads)]
         command += ["--workers", str(workers)] if workers else []
         command += ["--access-logfile", str(access)]
         handle = log.open("ab")

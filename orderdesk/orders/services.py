@@ -243,6 +243,20 @@ def order_check_impilo(*, actor: User, order: Order) -> ActionResult:
         return ActionResult(
             True, f"Impilo has {order.reference} as order {found.id}; it is now marked as sent."
         )
+    if verdict == "absent" and (settled_at := pipeline.absence_certain_at(order)) > timezone.now():
+        # The last create may still be running at Impilo and commit after this look: a
+        # resend now could ship the devices twice.
+        note(
+            order.pk,
+            actor=actor,
+            reason="Checked Impilo: not there yet; the last send may still arrive",
+        )
+        local = timezone.localtime(settled_at).strftime("%H:%M:%S")
+        return ActionResult(
+            False,
+            f"{order.reference} is not at Impilo yet, but the last send may still reach it: "
+            f"check again after {local}.",
+        )
     if verdict == "absent":
         note(order.pk, actor=actor, reason="Checked Impilo: the order is not there")
         return ActionResult(True, f"{order.reference} is not at Impilo.")

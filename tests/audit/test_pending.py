@@ -134,7 +134,7 @@ def test_workers_recovering_at_once_write_one_row_per_orphan() -> None:
 
     def recover() -> None:
         try:
-            start.wait()
+            start.wait(timeout=60)
             counts.append(pending.recover_orphans())
         except BaseException as exc:  # reported below, not lost in the thread
             failures.append(exc)
@@ -146,6 +146,7 @@ def test_workers_recovering_at_once_write_one_row_per_orphan() -> None:
         thread.start()
     for thread in threads:
         thread.join(timeout=60)
+    assert not any(thread.is_alive() for thread in threads), "a recovery hung"
     assert not failures, failures
     assert sum(counts) == 12
     assert ApiCall.objects.count() == 12

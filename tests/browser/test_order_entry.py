@@ -110,16 +110,14 @@ def test_an_invalid_order_keeps_everything_typed(ready, sign_in, coordinator) ->
 def other_impilo(live_server, settings, tmp_path):
     """Another Impilo-compatible server: its own process, database, port and key."""
     import os
-    import socket
     import subprocess
     import sys
     import urllib.request
 
+    from tests.support.ports import REUSE_PORT_ARG, held_port
     from tests.support.worker import wait_until
 
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = held_port()
     env = {
         **{k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "IMPILO_BASE_URL")},
         "SQLITE_PATH": str(tmp_path / "other-impilo.sqlite3"),
@@ -139,6 +137,7 @@ def other_impilo(live_server, settings, tmp_path):
             "orderdesk.wsgi",
             "--bind",
             f"127.0.0.1:{port}",
+            REUSE_PORT_ARG,
             "--threads",
             "4",
         ],

@@ -13,6 +13,7 @@ import pytest
 from django.conf import settings
 
 from orderdesk.core.gunicorn_logging import without_query
+from tests.support.ports import REUSE_PORT_ARG, held_port
 
 ROOT = Path(settings.BASE_DIR)
 NAME = "Marisol Quenneville"
@@ -34,12 +35,6 @@ def test_query_strings_are_cut_from_a_line(line, expected) -> None:
     assert without_query(line) == expected
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def wait_for(port: int, server: subprocess.Popen) -> None:
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
@@ -59,10 +54,10 @@ def raw_request(port: int, request_line: str) -> None:
 
 
 def test_the_error_log_names_the_path_of_a_failed_request_but_not_its_query() -> None:
-    port = free_port()
+    port = held_port()
     server = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "--config", "python:orderdesk.core.gunicorn_conf",
-         "--workers", "1", "--threads", "2", "--bind", f"127.0.0.1:{port}",
+         "--workers", "1", "--threads", "2", "--bind", f"127.0.0.1:{port}", REUSE_PORT_ARG,
          "--error-logfile", "-", "tests.core.failing_wsgi:application"],
         cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
     )  # fmt: skip

@@ -18,6 +18,8 @@ import pytest
 from django.conf import settings
 
 PLANTED_NAME = "Quintessa Marlowe-Pym"
+# The module's server fixture migrates a fresh database (up to 300 s on a busy machine).
+pytestmark = pytest.mark.timeout(660)
 
 
 def free_port() -> int:

@@ -58,7 +58,8 @@ def test_each_thread_has_its_own_session_and_closing_starts_a_new_one() -> None:
     theirs: list[object] = []
     worker = threading.Thread(target=lambda: theirs.append(thread_session()))
     worker.start()
-    worker.join()
+    worker.join(timeout=30)
+    assert not worker.is_alive()
     assert theirs[0] is not mine
     assert thread_session() is mine
     close_thread_session()

@@ -1,14 +1,13 @@
 import re
-import threading
 
 import pytest
-from django.db import connection
 from django.test import Client
 from django_tasks_db.models import DBTaskResult
 
 from orderdesk.orders import services
 from orderdesk.orders.models import Order, OrderEvent, OrderPayloadVersion, State
 from tests.orders.factories import catalog, make_order, order_post
+from tests.support.threads import run_together
 
 pytestmark = pytest.mark.django_db
 
@@ -210,21 +209,11 @@ def test_ten_people_resubmitting_at_once_queue_one_attempt(make_user) -> None:
     creator = make_user("coordinator")
     order = make_order(creator, State.FAILED)
     people = [make_user("support", username=f"support{n}") for n in range(10)]
-    barrier = threading.Barrier(10)
-    results: list[services.ActionResult] = []
 
-    def resubmit(person) -> None:
-        barrier.wait()
-        try:
-            results.append(services.order_resubmit(actor=person, order=order, reason="go"))
-        finally:
-            connection.close()
+    def resubmit(index: int) -> services.ActionResult:
+        return services.order_resubmit(actor=people[index], order=order, reason="go")
 
-    threads = [threading.Thread(target=resubmit, args=(p,)) for p in people]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    results = run_together(resubmit, 10)
     assert sum(r.ok for r in results) == 1
     losers = [r.message for r in results if not r.ok]
     assert len(losers) == 9

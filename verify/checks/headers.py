@@ -15,7 +15,7 @@ import requests
 from verify.checks.access import TABLE, _probes, expected
 from verify.context import Context
 from verify.report import Row
-from verify.stack import MANAGE, PYTHON, ROOT, free_port
+from verify.stack import MANAGE, PYTHON, ROOT, held_port
 from verify.web import Client, is_login_redirect
 
 TLS = {"X-Forwarded-Proto": "https"}
@@ -42,10 +42,10 @@ def begin(ctx: Context) -> None:
 
 def _idle_probe(ctx: Context) -> None:
     idle = ctx.sizes.idle_minutes * 60
-    port = free_port()
+    port = held_port()
     log = (ctx.stack.folder / "gunicorn-idle.log").open("ab")
     command = [PYTHON, "-m", "gunicorn", "orderdesk.wsgi", "--chdir", str(ROOT)]
-    command += ["--bind", f"127.0.0.1:{port}", "--workers", "1", "--threads", "2"]
+    command += ["--bind", f"127.0.0.1:{port}", "--reuse-port", "--workers", "1", "--threads", "2"]
     env = ctx.stack.env(SESSION_IDLE_MINUTES=str(ctx.sizes.idle_minutes))
     PROBE.server = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)  # noqa: S603
     try:

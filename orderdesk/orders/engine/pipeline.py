@@ -194,7 +194,7 @@ def reconcile(order_id: int, tries: int = 1) -> str:
     if found is not None:
         mark_submitted(order, found, reason=f"Found at Impilo as order {found.id}")
         return "found"
-    if verdict == "absent" and (settled_at := _absence_certain_at(order)) > timezone.now():
+    if verdict == "absent" and (settled_at := absence_certain_at(order)) > timezone.now():
         # Not yet: the last create may still commit at Impilo. Look again then, quietly.
         enqueue_reconcile(order.pk, run_after=settled_at, tries=tries)
         return "check later"
@@ -224,7 +224,7 @@ def reconcile(order_id: int, tries: int = 1) -> str:
     return "needs review"
 
 
-def _absence_certain_at(order: Order) -> datetime:
+def absence_certain_at(order: Order) -> datetime:
     """When "not in Impilo's list" can be trusted: ORDER_ABSENT_AFTER_SECONDS after the
     order's last create was sent. A create that outlasted our read timeout can still be
     running at Impilo and commit after we looked; resending then would make a duplicate."""
