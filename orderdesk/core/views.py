@@ -7,6 +7,8 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 from django_tasks_db.models import DBTaskResult
 
+from orderdesk.orders import sync_health
+
 
 def home(request: HttpRequest) -> HttpResponse:
     return redirect("orders:list")
@@ -16,7 +18,9 @@ def home(request: HttpRequest) -> HttpResponse:
 @never_cache
 @require_GET
 def healthz(request: HttpRequest) -> JsonResponse:
-    """Database and queue status for load balancers and people; 503 when the DB is down."""
+    """Database, queue and status-sync state for load balancers and people; 503 when the
+    DB is down. status_sync says whether webhooks pace the polling and how far behind the
+    periodic job is (oldest_overdue_seconds)."""
     try:
         with connection.cursor() as cursor:
             cursor.execute("SELECT 1")
@@ -27,6 +31,7 @@ def healthz(request: HttpRequest) -> JsonResponse:
             .first()
         )
         ready = DBTaskResult.objects.ready().count()
+        status_sync = sync_health.health()
     except DatabaseError as exc:
         return JsonResponse(
             {"status": "error", "database": f"unreachable: {type(exc).__name__}"}, status=503
@@ -37,5 +42,6 @@ def healthz(request: HttpRequest) -> JsonResponse:
             "status": "ok",
             "database": "ok",
             "queue": {"ready_tasks": ready, "oldest_ready_age_seconds": round(age, 1)},
+            "status_sync": status_sync,
         }
     )

@@ -24,6 +24,7 @@ urlpatterns = [
     path("export.csv", history.order_export, name="export"),
     path("chart/", history.order_chart, name="chart"),
     path("webhooks/", webhooks.delivery_list, name="webhooks"),
+    path("webhooks/not-checked.csv", webhooks.stopped_export, name="sync_stopped_export"),
     path("attention/", attention.attention_list, name="attention"),
     path("attention/badge/", attention.attention_badge, name="attention_badge"),
     path("attention/bulk-resubmit/", support.bulk_resubmit, name="bulk_resubmit"),

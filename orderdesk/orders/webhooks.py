@@ -1,4 +1,4 @@
-"""Impilo's webhook deliveries (API.md §7): check the secret, keep each delivery once,
+"""Impilo's webhook deliveries: check the secret, keep each delivery once,
 and refetch the order an order.status event is about.
 
 Impilo sends a shared secret in a header, no signature and no timestamp, so the secret is
@@ -19,7 +19,7 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth.decorators import login_not_required
 from django.db import IntegrityError, transaction
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
@@ -30,7 +30,7 @@ from orderdesk.accounts import roles
 from orderdesk.accounts.roles import role_required
 from orderdesk.impilo.errors import ImpiloError
 from orderdesk.impilo.types import as_int
-from orderdesk.orders import sync
+from orderdesk.orders import sync, sync_health
 from orderdesk.orders.models import Order, WebhookDelivery
 
 logger = logging.getLogger(__name__)
@@ -153,8 +153,8 @@ def _check_storable(value: object, *, depth: int) -> None:
 
 
 def order_id_in(payload: dict[str, Any]) -> int | None:
-    """Impilo's order id in an order event. order.status's field names are unpublished
-    (API.md §7), so the likely spellings are tried; statusFull is the order itself."""
+    """Impilo's order id in an order event. order.status's field names are unpublished,
+    so the likely spellings are tried; statusFull is the order itself."""
     nested = payload.get("order")
     candidates = [payload.get("orderId"), payload.get("order_id")]
     candidates.append(nested.get("id") if isinstance(nested, dict) else nested)
@@ -250,5 +250,20 @@ def delivery_list(request: HttpRequest) -> HttpResponse:
         ],
         "recent": RECENT,
         "secret_configured": bool(settings.IMPILO_WEBHOOK_SECRET),
+        "sync": sync_health.health(),
+        "stopped": sync_health.stopped_orders()[: sync_health.STOPPED_SHOWN],
+        "stop_days": settings.ORDER_SYNC_STOP_DAYS,
+        "unknown_statuses": sync_health.unknown_statuses(),
+        "final_statuses": ", ".join(settings.ORDER_FINAL_IMPILO_STATUSES),
     }
     return render(request, "orders/webhook_list.html", context)
+
+
+@role_required(roles.ADMINISTER)
+@require_GET
+def stopped_export(request: HttpRequest) -> StreamingHttpResponse:
+    """Every order the periodic job no longer polls, as CSV."""
+    lines = sync_health.stopped_csv_lines(sync_health.stopped_orders())
+    response = StreamingHttpResponse(lines, content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = 'attachment; filename="orders-no-longer-checked.csv"'
+    return response
