@@ -173,10 +173,10 @@ def table(results: dict[str, Any]) -> str:
         "pipeline x2": "pipeline",
         "first attempt": "pipeline",
         "weight": "weight",
-        "audit/order": "history",
-        "audit/delivered": "history",
-        "calls/life": "history",
-        "sync": "history",
+        "audit/order": "tracking",
+        "audit/delivered": "tracking",
+        "calls/life": "tracking",
+        "sync": "tracking",
     }
     for label, show in extra.items():
         row = figures.get(sources[label], {})

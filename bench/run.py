@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
-FIGURES = ("pages", "export", "weight", "pipeline", "history")
+FIGURES = ("pages", "export", "weight", "pipeline", "tracking")
 TMP = Path(tempfile.gettempdir())
 
 
@@ -133,7 +133,7 @@ def measure_size(
     from django.core.management import call_command
     from django.db import connections
 
-    from bench import data, figures, history, pipeline, report
+    from bench import data, figures, pipeline, report, tracking
     from bench.client import Client
     from bench.server import Processes
 
@@ -157,7 +157,7 @@ def measure_size(
         "reused": not dataset.rows,
     }
     # Storage and calls first: they need no server, and other figures add rows of their own.
-    costs = {"history": history.measure_costs()} if "history" in args.figures else {}
+    costs = {"tracking": tracking.measure_costs()} if "tracking" in args.figures else {}
     log_dir = Path(args.log_dir)
     log_dir.mkdir(parents=True, exist_ok=True)
     server = Processes(env, port, log_dir)
@@ -177,8 +177,8 @@ def measure_size(
             found["weight"] = figures.measure_weight(client)
         if "pipeline" in args.figures:
             found["pipeline"] = pipeline.measure_pipeline(server, args.pipeline_orders)
-        if "history" in args.figures:
-            found["history"]["sync"] = history.measure_sync(found["history"])
+        if "tracking" in args.figures:
+            found["tracking"]["sync"] = tracking.measure_sync(found["tracking"])
     finally:
         server.stop()
         connections.close_all()
