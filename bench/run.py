@@ -32,6 +32,9 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--pipeline-orders", type=int, default=300)
     parser.add_argument("--export-runs", type=int, default=3)
     parser.add_argument(
+        "--sync-orders", type=int, default=200, help="orders the tracking figure's sync refreshes"
+    )
+    parser.add_argument(
         "--out",
         help="default bench/results/latest.json (all figures) or "
         "latest-<figures>.json (some), so a partial run keeps the full one",
@@ -178,7 +181,7 @@ def measure_size(
         if "pipeline" in args.figures:
             found["pipeline"] = pipeline.measure_pipeline(server, args.pipeline_orders)
         if "tracking" in args.figures:
-            found["tracking"]["sync"] = tracking.measure_sync(found["tracking"])
+            found["tracking"]["sync"] = tracking.measure_sync(found["tracking"], args.sync_orders)
     finally:
         server.stop()
         connections.close_all()

@@ -106,12 +106,12 @@ def required_rate(fetches_delivered: float, fetches_stalled_per_year: float) -> 
     return OPEN_ORDERS / (mean_open * 86400) * per_life
 
 
-def sync_throughput() -> dict[str, Any]:
-    """One sync_due_orders run over SYNC_ORDERS due orders that the sandbox knows."""
+def sync_throughput(count: int = SYNC_ORDERS) -> dict[str, Any]:
+    """One sync_due_orders run over `count` due orders that the sandbox knows."""
     ids = seed_ids()
     client = ImpiloClient()
     sandbox_ids = []
-    for n in range(SYNC_ORDERS):
+    for n in range(count):
         request = CreateOrderRequest(
             patient_id=ids.patient, site_id=None, items=[(ids.item, 1)], kits=[],
             external_order_ids=[f"OD-BENCHSYNC{n}"],
@@ -125,7 +125,7 @@ def sync_throughput() -> dict[str, Any]:
     open_orders = list(
         Order.objects.filter(state=State.SUBMITTED)
         .order_by("pk")
-        .values_list("pk", flat=True)[:SYNC_ORDERS]
+        .values_list("pk", flat=True)[:count]
     )
     for pk, impilo_id in zip(open_orders, sandbox_ids, strict=False):
         Order.objects.filter(pk=pk).update(
@@ -149,10 +149,10 @@ def measure_costs() -> dict[str, Any]:
     return found
 
 
-def measure_sync(costs: dict[str, Any]) -> dict[str, Any]:
+def measure_sync(costs: dict[str, Any], count: int = SYNC_ORDERS) -> dict[str, Any]:
     """Last: it moves the dataset's due times out of the way."""
     without = costs["calls"]["without_webhooks"]
     needed = required_rate(without["delivered_mean"] - 1, without["stalled_per_year"])
-    found = sync_throughput() | {"needed_for_100k_open_per_second": round(needed, 1)}
+    found = sync_throughput(count) | {"needed_for_100k_open_per_second": round(needed, 1)}
     print(f"  sync: {found}", flush=True)
     return found
