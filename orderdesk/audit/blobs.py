@@ -19,6 +19,8 @@ from typing import Any
 # Header values that change with every call: kept on the row, not in the shared copy.
 PER_CALL_HEADERS = frozenset({"date", "x-request-id", "expires", "age"})
 COMPRESSION_LEVEL = 6
+# Stands in a shared header text for the call's request id (no header value has a NUL).
+THE_REQUEST_ID = "\u0000request-id"
 
 
 def digest(text: str) -> bytes:
@@ -42,21 +44,31 @@ def unpack_start(data: bytes | memoryview, chars: int) -> str:
     return raw.decode("utf-8", errors="ignore")[:chars]
 
 
-def split_headers(headers: Mapping[str, object]) -> tuple[str, dict[str, object]]:
-    """The shareable JSON of the headers, and the per-call values taken out of it."""
+def split_headers(
+    headers: Mapping[str, object], request_id: str = ""
+) -> tuple[str, dict[str, object]]:
+    """The shareable JSON of the headers, and the per-call values taken out of it. A value
+    that is the call's own request id (kept on its row anyway) is only marked."""
     shared: dict[str, object] = {}
     own: dict[str, object] = {}
     for name, value in headers.items():
-        if str(name).lower() in PER_CALL_HEADERS:
+        if str(name).lower() not in PER_CALL_HEADERS:
+            shared[name] = value
+        elif request_id and value == request_id:
+            shared[name] = THE_REQUEST_ID
+        else:
             shared[name] = ""
             own[name] = value
-        else:
-            shared[name] = value
     return json.dumps(shared, ensure_ascii=False), own
 
 
-def join_headers(shared_json: str, own: Mapping[str, object]) -> dict[str, Any]:
+def join_headers(
+    shared_json: str, own: Mapping[str, object], request_id: str = ""
+) -> dict[str, Any]:
     headers: dict[str, Any] = json.loads(shared_json) if shared_json else {}
+    for name, value in headers.items():
+        if value == THE_REQUEST_ID:
+            headers[name] = request_id
     for name, value in own.items():
         headers[name] = value
     return headers

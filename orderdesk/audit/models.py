@@ -211,7 +211,8 @@ class ApiCall(RequestColumns):
         blob_id = getattr(self, f"{link}_blob_id")
         text = getattr(self, f"{link}_blob").text if blob_id else ""
         if link in HEADER_LINKS:
-            return blobs.join_headers(text, self.header_values.get(HEADER_LINKS[link], {}))
+            own = self.header_values.get(HEADER_LINKS[link], {})
+            return blobs.join_headers(text, own, self.request_id)
         return text
 
     @property
@@ -229,7 +230,7 @@ def link_blobs(calls: list[ApiCall]) -> None:
         for link in BLOB_LINKS:
             value: Any = given.get(link) or ""
             if link in HEADER_LINKS:
-                value, own = blobs.split_headers(dict(value or {}))
+                value, own = blobs.split_headers(dict(value or {}), call.request_id)
                 if own:
                     call.header_values[HEADER_LINKS[link]] = own
                 value = "" if value == "{}" else value

@@ -78,6 +78,8 @@ def test_identical_answers_are_stored_once_and_every_call_reads_its_own(order: O
     }
     assert list(reread["r1"].response_headers) == ["Date", "Content-Type", "X-Request-ID"]
     assert reread["r1"].request_headers == {"Accept": "application/json", "X-Request-ID": "r1"}
+    # The row keeps only what differs per call, and not the request id it has already.
+    assert reread["r2"].header_values == {"response": {"Date": "Tue, 01 Dec 2026 11:00:00 GMT"}}
 
 
 @pytest.mark.django_db

@@ -18,7 +18,7 @@ def _texts(row) -> dict[str, str]:
     for link in LINKS:
         value = getattr(row, link)
         if link in SIDES:
-            value, own = blobs.split_headers(value or {})
+            value, own = blobs.split_headers(value or {}, row.request_id)
             if own:
                 row.header_values[SIDES[link]] = own
             value = "" if value == "{}" else value
