@@ -27,7 +27,7 @@ from orderdesk.orders.models import Order, State
 from orderdesk.sandbox.testing import seed_ids
 
 AUDIT_TABLES = ("audit_apicall", "audit_auditblob")
-SIMULATED_LIVES = 2000
+SIMULATED_LIVES = 500
 SYNC_ORDERS = 200
 OPEN_ORDERS = 100_000
 SAFETY_HOURS = (6, 12, 24, 48)
