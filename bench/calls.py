@@ -49,7 +49,7 @@ def link_blobs(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     texts = ("request_headers", "request_body", "response_headers", "response_body")
     calls = []
     for row in rows:
-        call = models.ApiCall(header_values={})
+        call = models.ApiCall(header_values={}, request_id=row["request_id"])
         for name in texts:
             value = row.pop(name)
             setattr(call, name, json.loads(value) if name.endswith("headers") else value)
