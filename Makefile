@@ -45,9 +45,9 @@ lock: $(VENV)/.installed
 
 # Benchmarks (not part of `make test`): `make bench SIZES=10000` measures only the sizes
 # named; DATABASE_URL=postgres://… runs them on PostgreSQL, in a database named `bench`.
-# FIGURES=pipeline (or pages, export, weight, comma-separated) measures only those.
+# FIGURES=pipeline (or pages, export, weight, tracking, comma-separated) measures only those.
 SIZES ?= 10000,100000,1000000
-FIGURES ?= pages,export,weight,pipeline
+FIGURES ?= pages,export,weight,pipeline,tracking
 bench: $(VENV)/.installed
 	$(PY) bench/run.py --sizes $(SIZES) --figures $(FIGURES)
 

@@ -10,6 +10,7 @@ Rows are generated from one fixed random seed in batches and bulk loaded (bench/
 a million orders takes minutes on PostgreSQL.
 """
 
+import json
 import random
 import uuid
 from collections.abc import Callable
@@ -22,7 +23,7 @@ from django.contrib.auth.models import Group
 from django.db import DatabaseError, transaction
 from django.utils import timezone
 
-from bench import calls
+from bench import calls, lifecycle
 from bench.load import Row, Table, analyze, fast_load, reset_sequences
 from orderdesk.accounts.models import User
 from orderdesk.audit.models import ApiCall
@@ -33,6 +34,7 @@ from orderdesk.sandbox import seed_data
 from orderdesk.sandbox.models import Patient
 
 RANDOM_SEED = 7
+STALLED_DAYS = 30
 SPAN = timedelta(days=3 * 365)
 BATCH = 5000
 COORDINATORS = 20
@@ -92,7 +94,7 @@ def generate(orders: int, patients: int, progress: Progress = print) -> Dataset:
         for start in range(0, orders, BATCH):
             with transaction.atomic():
                 for model, rows in builder.batch(start, min(start + BATCH, orders)).items():
-                    tables[model].write(rows)
+                    tables[model].write(calls.link_blobs(rows) if model is ApiCall else rows)
             if (start // BATCH) % 20 == 19:
                 progress(f"  {start + BATCH:,} orders")
         progress("building indexes")
@@ -381,18 +383,36 @@ class History:
             self._later(5 * 2**attempt * self.rng.uniform(0.8, 1.2))
 
     def _fetches(self, body: str) -> None:
+        """Status fetches on orderdesk's real schedule over the order's life (bench/lifecycle),
+        each answered with the order as Impilo then had it. Polling of an order that never
+        ends is cut at STALLED_DAYS here even where the code under test would go on: the
+        stored history stays buildable, and calls per year are simulated apart."""
         order = self.order
-        fetches = max(self.calls - order["attempts"], 1)
-        for index in range(fetches):
-            self._later(self.rng.uniform(3600, 3 * 86_400))
-            status = calls.STATUSES[min(index + 1, len(calls.STATUSES) - 1)]
-            fetched = body.replace('"currentStatus": "processing"', f'"currentStatus": "{status}"')
+        life = lifecycle.draw(self.rng)
+        sent = order["submitted_at"]
+        end = min(self.b.end, sent + timedelta(days=STALLED_DAYS))
+        as_created = json.loads(body)
+        changed_at = {status: sent + after for after, status in life.changes}
+        status, fetched = "", body
+        for at in lifecycle.fetch_times(life, sent, end, webhooks=False):
+            self.at = at
+            if life.status_at(at - sent) != status:
+                status = life.status_at(at - sent)
+                seen = [(s, t) for s, t in changed_at.items() if t <= at]
+                fetched = json.dumps(
+                    as_created
+                    | {
+                        "currentStatus": status,
+                        "statusHistory": [{"status": s, "at": t.isoformat()} for s, t in seen],
+                    }
+                )
             self._call("fetched", None, "", f"order/{order['impilo_id']}", response=fetched)
+        if status:
             order.update(
                 impilo_status=status,
                 impilo_order=fetched,
                 impilo_synced_at=self.at,
-                impilo_sync_due_at=status_sync.next_check(order["submitted_at"], self.at, status),
+                impilo_sync_due_at=status_sync.next_check(sent, self.at, status),
             )
 
     def _later(self, seconds: float) -> None:

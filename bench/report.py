@@ -152,6 +152,19 @@ def table(results: dict[str, Any]) -> str:
             **v["queued_to_first_attempt"]
         ),
         "weight": lambda v: f"{v['total'] / 1024:.1f} KB",
+        "audit/order": lambda v: "{rows_per_order} rows {bytes_per_order:,} B".format(
+            **v["storage"]
+        ),
+        "audit/delivered": lambda v: (
+            "{rows_per_delivered_order} rows {bytes_per_delivered_order:,} B".format(**v["storage"])
+        ),
+        "calls/life": lambda v: "{} / {} webhooks".format(
+            v["calls"]["without_webhooks"]["delivered_mean"],
+            v["calls"]["with_webhooks"]["delivered_mean"],
+        ),
+        "sync": lambda v: "{orders_per_second} /s (need {needed_for_100k_open_per_second})".format(
+            **v.get("sync", {"orders_per_second": "—", "needed_for_100k_open_per_second": "—"})
+        ),
     }
     sources = {
         "export (100k)": "export",
@@ -160,6 +173,10 @@ def table(results: dict[str, Any]) -> str:
         "pipeline x2": "pipeline",
         "first attempt": "pipeline",
         "weight": "weight",
+        "audit/order": "tracking",
+        "audit/delivered": "tracking",
+        "calls/life": "tracking",
+        "sync": "tracking",
     }
     for label, show in extra.items():
         row = figures.get(sources[label], {})

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
-FIGURES = ("pages", "export", "weight", "pipeline")
+FIGURES = ("pages", "export", "weight", "pipeline", "tracking")
 TMP = Path(tempfile.gettempdir())
 
 
@@ -31,6 +31,9 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--patients", type=int, default=100_000, help="sandbox patients")
     parser.add_argument("--pipeline-orders", type=int, default=300)
     parser.add_argument("--export-runs", type=int, default=3)
+    parser.add_argument(
+        "--sync-orders", type=int, default=200, help="orders the tracking figure's sync refreshes"
+    )
     parser.add_argument(
         "--out",
         help="default bench/results/latest.json (all figures) or "
@@ -133,7 +136,7 @@ def measure_size(
     from django.core.management import call_command
     from django.db import connections
 
-    from bench import data, figures, pipeline, report
+    from bench import data, figures, pipeline, report, tracking
     from bench.client import Client
     from bench.server import Processes
 
@@ -156,6 +159,8 @@ def measure_size(
         "rows": dataset.rows,
         "reused": not dataset.rows,
     }
+    # Storage and calls first: they need no server, and other figures add rows of their own.
+    costs = {"tracking": tracking.measure_costs()} if "tracking" in args.figures else {}
     log_dir = Path(args.log_dir)
     log_dir.mkdir(parents=True, exist_ok=True)
     server = Processes(env, port, log_dir)
@@ -166,7 +171,7 @@ def measure_size(
         call_command("sync_catalog", stdout=io.StringIO())
         client = Client(server.base_url)
         client.login(data.BENCH_USER, data.BENCH_PASSWORD)
-        found: dict[str, Any] = {}
+        found: dict[str, Any] = dict(costs)
         if "pages" in args.figures:
             found |= figures.measure_pages(client, server, dataset, args.warmup, args.requests)
         if "export" in args.figures:
@@ -175,6 +180,8 @@ def measure_size(
             found["weight"] = figures.measure_weight(client)
         if "pipeline" in args.figures:
             found["pipeline"] = pipeline.measure_pipeline(server, args.pipeline_orders)
+        if "tracking" in args.figures:
+            found["tracking"]["sync"] = tracking.measure_sync(found["tracking"], args.sync_orders)
     finally:
         server.stop()
         connections.close_all()

@@ -123,8 +123,8 @@ class Processes:
             try:
                 if requests.get(self.base_url + "/healthz", timeout=5).status_code == 200:
                     return
-            except requests.ConnectionError:
-                pass
+            except (requests.ConnectionError, requests.Timeout):
+                pass  # not up yet, or too busy to answer yet (a loaded machine)
             if time.monotonic() > deadline:
                 raise SystemExit("bench: gunicorn did not answer /healthz within 60 s")
             time.sleep(0.2)

@@ -152,10 +152,22 @@ WORKER_THREADS = env_int("WORKER_THREADS", 4)
 ORDER_FINAL_IMPILO_STATUSES = env_list(
     "ORDER_FINAL_IMPILO_STATUSES", "delivered,cancelled,canceled,closed,returned"
 )
-# Status sync backs off as orders age: next check after age/10, within these bounds.
-ORDER_SYNC_MIN_SECONDS = env_float("ORDER_SYNC_MIN_SECONDS", 30.0)
-ORDER_SYNC_MAX_SECONDS = env_float("ORDER_SYNC_MAX_SECONDS", 3600.0)
+# Status sync backs off as orders age: the next check comes after as long again as the
+# order's age (1 min, 2 min, 4 min ...), within these bounds.
+ORDER_SYNC_MIN_SECONDS = env_float("ORDER_SYNC_MIN_SECONDS", 60.0)
+ORDER_SYNC_MAX_SECONDS = env_float("ORDER_SYNC_MAX_SECONDS", 8 * 3600.0)
+# Orders not final this many days after they were sent are no longer checked by the
+# periodic job (a person can still press "Check Impilo now").
+ORDER_SYNC_STOP_DAYS = env_float("ORDER_SYNC_STOP_DAYS", 30.0)
+# Orders refreshed per query of the due queue; the job repeats it until the queue is empty
+# or ORDER_SYNC_SLOT_SECONDS have passed, so its pace follows the backlog.
 ORDER_SYNC_BATCH = env_int("ORDER_SYNC_BATCH", 50)
+ORDER_SYNC_SLOT_SECONDS = env_float("ORDER_SYNC_SLOT_SECONDS", 12.0)
+# While webhook deliveries arrive (a secret set and a verified delivery within
+# ORDER_SYNC_WEBHOOK_SILENCE_SECONDS), an order is polled at most this often: webhooks
+# bring the changes, polling is the safety net. Silent longer, polling is normal again.
+ORDER_SYNC_WEBHOOK_SAFETY_SECONDS = env_float("ORDER_SYNC_WEBHOOK_SAFETY_SECONDS", 6 * 3600.0)
+ORDER_SYNC_WEBHOOK_SILENCE_SECONDS = env_float("ORDER_SYNC_WEBHOOK_SILENCE_SECONDS", 6 * 3600.0)
 BREAKER_FAILURE_THRESHOLD = env_int("BREAKER_FAILURE_THRESHOLD", 5)
 BREAKER_COOL_OFF_SECONDS = env_float("BREAKER_COOL_OFF_SECONDS", 30.0)
 # Impilo calls one person may cause per minute (patient search, "Check Impilo now", the

@@ -2,12 +2,12 @@ from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 
-from orderdesk.core import views as core_views
-from orderdesk.orders.engine.webhook_events import impilo_webhook
+from orderdesk.orders.views import health
+from orderdesk.orders.views.webhooks import impilo_webhook
 
 urlpatterns = [
-    path("", core_views.home, name="home"),
-    path("healthz", core_views.healthz, name="healthz"),
+    path("", health.home, name="home"),
+    path("healthz", health.healthz, name="healthz"),
     path("accounts/", include("orderdesk.accounts.urls")),
     path("orders/", include("orderdesk.orders.urls")),
     path("audit/", include("orderdesk.audit.urls")),

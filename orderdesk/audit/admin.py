@@ -4,6 +4,7 @@ No add, change or delete: the log is written by impilo/session.py only and kept 
 The changelist never counts the whole table (it may hold millions of rows).
 """
 
+import json
 from typing import Any
 
 from django.contrib import admin
@@ -67,6 +68,16 @@ class ActionFilter(admin.SimpleListFilter):
         return queryset.filter(action=self.value()) if self.value() else queryset
 
 
+# ApiCall's columns in the order they were always shown, the bodies and headers read from
+# their blobs in place of the blob links.
+SHOWN_FIELDS: list[str] = [
+    "actor", "action", "attempt", "method", "url", "request_headers", "request_body",
+    "request_body_truncated", "at", "order", "request_id", "status_code",
+    "response_headers", "response_body", "response_body_truncated", "duration_ms",
+    "error_class", "error_message", "outcome",
+]  # fmt: skip
+
+
 @admin.register(ApiCall)
 class ApiCallAdmin(ReadOnlyAudit):
     list_display = [
@@ -80,8 +91,27 @@ class ApiCallAdmin(ReadOnlyAudit):
     list_select_related = ["order"]
     ordering = ["-at", "-id"]
 
-    def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
-        return super().get_queryset(request).defer("request_body", "response_body")
+    fields = tuple(SHOWN_FIELDS)
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Model | None = None) -> list[str]:
+        return list(SHOWN_FIELDS)
+
+    @admin.display(description="request headers")
+    def request_headers(self, call: ApiCall) -> str:
+        return json.dumps(call.request_headers, ensure_ascii=False) if call.request_headers else ""
+
+    @admin.display(description="request body")
+    def request_body(self, call: ApiCall) -> str:
+        return str(call.request_body)
+
+    @admin.display(description="response headers")
+    def response_headers(self, call: ApiCall) -> str:
+        headers = call.response_headers
+        return json.dumps(headers, ensure_ascii=False) if headers else ""
+
+    @admin.display(description="response body")
+    def response_body(self, call: ApiCall) -> str:
+        return str(call.response_body)
 
 
 @admin.register(AuditView)

@@ -1,9 +1,11 @@
-"""The audit log: one ApiCall row per request orderdesk sends to Impilo
-(docs/architecture.md#audit-first-calls).
+"""The audit log: one ApiCall row per request orderdesk sends to Impilo.
 
 Rows are append-only. The model refuses updates and deletes; on PostgreSQL a trigger
 (migration 0002) refuses them too, so not even raw SQL from the app can rewrite history.
 The only way out is ApiCall.objects.prune(), for old calls that belong to no order.
+
+Bodies and headers are kept once per distinct text in AuditBlob (audit/blobs.py); a row
+reads them through its request_body, response_body, ... properties as if they were columns.
 """
 
 from collections.abc import Iterable, Mapping
@@ -15,7 +17,7 @@ from django.db import models
 from django.utils import timezone
 from django.views.decorators.debug import sensitive_variables
 
-from orderdesk.audit import redact
+from orderdesk.audit import blobs, redact
 
 
 class Outcome(models.TextChoices):
@@ -54,7 +56,10 @@ class ApiCallQuerySet(models.QuerySet["ApiCall"]):
             doomed = doomed.filter(action__in=list(actions))
         # _raw_delete skips the refusing delete() above; no model points at ApiCall, so
         # there is nothing for Django's collector to cascade.
-        return int(doomed._raw_delete(doomed.db))
+        removed = int(doomed._raw_delete(doomed.db))
+        if removed:
+            AuditBlob.objects.unused().delete()
+        return removed
 
 
 ApiCallManager = models.Manager.from_queryset(ApiCallQuerySet)
@@ -76,12 +81,72 @@ class RequestColumns(models.Model):
     attempt = models.PositiveIntegerField(null=True, blank=True)
     method = models.CharField(max_length=8)
     url = models.TextField()  # the API key redacted
-    request_headers = models.JSONField(default=dict)
-    request_body = models.TextField(blank=True)
     request_body_truncated = models.BooleanField(default=False)
 
     class Meta:
         abstract = True
+
+
+class AuditBlobQuerySet(models.QuerySet["AuditBlob"]):
+    def unused(self) -> "AuditBlobQuerySet":
+        """Blobs no call refers to any more (what pruning leaves behind)."""
+        unused = self
+        for link in BLOB_LINKS:
+            refs = ApiCall.objects.filter(**{f"{link}_blob_id": models.OuterRef("pk")})
+            unused = unused.exclude(models.Exists(refs))
+        return unused
+
+
+class AuditBlob(models.Model):
+    """One distinct body or header text of the audit log, zlib-compressed (blobs.py).
+
+    Written once and never changed; removed only by pruning, once no call refers to it."""
+
+    digest = models.BinaryField(max_length=32, unique=True)  # SHA-256 of the UTF-8 text
+    data = models.BinaryField()
+    chars = models.PositiveIntegerField()  # the text's length in characters
+
+    objects = models.Manager.from_queryset(AuditBlobQuerySet)()
+
+    def __str__(self) -> str:
+        return f"{bytes(self.digest).hex()[:12]} ({self.chars} characters)"
+
+    @property
+    def text(self) -> str:
+        return blobs.unpack(self.data)
+
+
+def _blob_link() -> Any:
+    # No index and no database constraint: rows are looked up by call, never by blob, and
+    # pruning removes only blobs no call refers to (AuditBlob.objects.unused()).
+    return models.ForeignKey(
+        AuditBlob,
+        null=True,
+        blank=True,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        db_index=False,
+        related_name="+",
+    )
+
+
+BLOB_LINKS = ("request_headers", "request_body", "response_headers", "response_body")
+HEADER_LINKS = {"request_headers": "request", "response_headers": "response"}
+
+
+def _stored_text(link: str) -> property:
+    """A body or header dict read from its blob, or set before the row is saved."""
+
+    def read(call: "ApiCall") -> Any:
+        texts = call.__dict__.setdefault("_texts", {})
+        if link not in texts:
+            texts[link] = call.read_blob(link)
+        return texts[link]
+
+    def write(call: "ApiCall", value: Any) -> None:
+        call.__dict__.setdefault("_texts", {})[link] = value
+
+    return property(read, write)
 
 
 class ApiCall(RequestColumns):
@@ -95,8 +160,12 @@ class ApiCall(RequestColumns):
     )
     request_id = models.CharField(max_length=64)
     status_code = models.PositiveSmallIntegerField(null=True, blank=True)
-    response_headers = models.JSONField(default=dict)
-    response_body = models.TextField(blank=True)
+    request_headers_blob = _blob_link()
+    request_body_blob = _blob_link()
+    response_headers_blob = _blob_link()
+    response_body_blob = _blob_link()
+    # The per-call header values left out of the shared header blobs, by side.
+    header_values = models.JSONField(default=dict, blank=True)
     response_body_truncated = models.BooleanField(default=False)
     duration_ms = models.PositiveIntegerField(null=True, blank=True)
     error_class = models.CharField(max_length=100, blank=True)
@@ -120,19 +189,59 @@ class ApiCall(RequestColumns):
         status = self.status_code or self.error_class or "no response"
         return f"{self.action} {self.method} {status} ({self.outcome})"
 
+    request_headers = _stored_text("request_headers")
+    request_body = _stored_text("request_body")
+    response_headers = _stored_text("response_headers")
+    response_body = _stored_text("response_body")
+
     def save(self, *args: Any, **kwargs: Any) -> None:
         if not self._state.adding:
             raise AppendOnlyError("Audit rows cannot be updated.")
+        link_blobs([self])
         kwargs["force_insert"] = True
         super().save(*args, **kwargs)
 
     def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
         raise AppendOnlyError("Audit rows cannot be deleted.")
 
+    def refresh_from_db(self, *args: Any, **kwargs: Any) -> None:
+        self.__dict__.pop("_texts", None)
+        super().refresh_from_db(*args, **kwargs)
+
+    def read_blob(self, link: str) -> Any:
+        blob_id = getattr(self, f"{link}_blob_id")
+        text = getattr(self, f"{link}_blob").text if blob_id else ""
+        if link in HEADER_LINKS:
+            own = self.header_values.get(HEADER_LINKS[link], {})
+            return blobs.join_headers(text, own, self.request_id)
+        return text
+
     @property
     def process_stopped(self) -> bool:
         """Written by recovery (audit/pending.py): the caller died before the outcome."""
         return self.error_class == PROCESS_STOPPED
+
+
+def link_blobs(calls: list[ApiCall]) -> None:
+    """Store the bodies and headers of unsaved calls as blobs and point the calls at them
+    (bulk loaders call this before bulk_create; save() does it for one)."""
+    texts: dict[tuple[int, str], str] = {}
+    for index, call in enumerate(calls):
+        given = call.__dict__.get("_texts", {})
+        for link in BLOB_LINKS:
+            value: Any = given.get(link) or ""
+            if link in HEADER_LINKS:
+                value, own = blobs.split_headers(dict(value or {}), call.request_id)
+                if own:
+                    call.header_values[HEADER_LINKS[link]] = own
+                value = "" if value == "{}" else value
+            if value:
+                texts[index, link] = value
+    ids = blobs.store(texts.values())
+    for index, call in enumerate(calls):
+        for link in BLOB_LINKS:
+            text = texts.get((index, link))
+            setattr(call, f"{link}_blob_id", ids[text] if text else None)
 
 
 class PendingCall(RequestColumns):
@@ -144,6 +253,8 @@ class PendingCall(RequestColumns):
     Redacted like ApiCall (models.record's rules), since it is stored too.
     """
 
+    request_headers = models.JSONField(default=dict)
+    request_body = models.TextField(blank=True)
     request_id = models.CharField(max_length=64, unique=True)
     at = models.DateTimeField(default=timezone.now, db_index=True)
     order = models.ForeignKey(
@@ -203,7 +314,8 @@ def record(
     request["request_body_truncated"] |= request_body_truncated
     resp_body, resp_cut = redact.clean_body(response_body, key, cap)
     message, _ = redact.clean_body(error_message, key, cap)
-    return ApiCall.objects.create(
+    # Keywords: the bodies and headers are properties that save() stores as blobs.
+    fields: dict[str, Any] = dict(
         **request,
         at=at or timezone.now(),
         request_id=_short(request_id, 64, key),
@@ -216,6 +328,7 @@ def record(
         error_message=message,
         outcome=outcome,
     )
+    return ApiCall.objects.create(**fields)
 
 
 @sensitive_variables()

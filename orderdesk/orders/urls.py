@@ -1,7 +1,6 @@
 from django.urls import path, register_converter
 
-from orderdesk.orders.engine import webhook_events
-from orderdesk.orders.views import detail, entry, needs_attention, order_list, support
+from orderdesk.orders.views import detail, entry, needs_attention, order_list, support, webhooks
 
 
 class ReferenceConverter:
@@ -23,7 +22,8 @@ urlpatterns = [
     path("", order_list.order_list, name="list"),
     path("export.csv", order_list.order_export, name="export"),
     path("chart/", order_list.order_chart, name="chart"),
-    path("webhooks/", webhook_events.delivery_list, name="webhooks"),
+    path("webhooks/", webhooks.delivery_list, name="webhooks"),
+    path("webhooks/not-checked.csv", webhooks.stopped_export, name="sync_stopped_export"),
     path("attention/", needs_attention.attention_list, name="attention"),
     path("attention/badge/", needs_attention.attention_badge, name="attention_badge"),
     path("attention/bulk-resubmit/", support.bulk_resubmit, name="bulk_resubmit"),

@@ -29,7 +29,8 @@ def results(tmp_path_factory) -> dict[str, Any]:
     command = [
         sys.executable, "bench/run.py", "--sizes", SIZE, "--requests", str(REQUESTS),
         "--warmup", "1", "--patients", "500", "--pipeline-orders", str(PIPELINE_ORDERS),
-        "--export-runs", "1", "--out", str(out), "--sqlite-path", str(tmp / "bench.sqlite3"),
+        "--export-runs", "1", "--sync-orders", "5", "--out", str(out),
+        "--sqlite-path", str(tmp / "bench.sqlite3"),
         "--static-root", str(tmp / "static"), "--log-dir", str(tmp / "logs"),
     ]  # fmt: skip
     run = subprocess.run(
@@ -86,3 +87,14 @@ def test_bench_weighs_the_new_order_page_with_its_compressed_assets(results) -> 
 def test_bench_checks_the_issues_targets(results) -> None:
     checked = {check["target"].split(" ")[0] for check in results["targets"]}
     assert {"history", "detail", "attention", "audit", "pipeline", "New"} <= checked
+
+
+def test_bench_measures_what_status_tracking_costs(results) -> None:
+    tracking = results["figures"]["tracking"][SIZE]
+    storage = tracking["storage"]
+    assert storage["audit_bytes"] > 0
+    assert storage["rows_per_order"] > 2  # creates and the status fetches of each life
+    calls = tracking["calls"]
+    assert calls["with_webhooks"]["delivered_mean"] < calls["without_webhooks"]["delivered_mean"]
+    assert tracking["sync"]["stored"] == 5
+    assert tracking["sync"]["orders_per_second"] > 0

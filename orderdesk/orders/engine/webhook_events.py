@@ -1,14 +1,10 @@
-"""Impilo's webhook deliveries (docs/impilo.md#webhooks): check the secret, keep each
-delivery once, and refetch the order an order.status event is about.
+"""Impilo's webhook deliveries once the receiver (views/webhooks.py) accepted them: read
+the envelope, keep each delivery once, and refetch the order an order.status event is about.
 
-Impilo sends a shared secret in a header, no signature and no timestamp, so the secret is
-all that stands between the internet and this endpoint: it is compared in constant time,
-an endpoint without a configured secret accepts nothing, and a refused delivery leaves
-one log line and no row. Impilo retries failed deliveries (+15, +30, +60 min): the
-envelope id is unique, so a retry of something we already have is acknowledged and dropped.
+Impilo retries failed deliveries (+15, +30, +60 min): the envelope id is unique, so a retry
+of something we already have is acknowledged and dropped.
 """
 
-import hmac
 import json
 import logging
 import math
@@ -16,25 +12,16 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from django.conf import settings
-from django.contrib.auth.decorators import login_not_required
 from django.db import IntegrityError, transaction
-from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import render
 from django.utils import timezone
-from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_GET, require_POST
 from django_tasks import task
 
-from orderdesk.accounts import roles
-from orderdesk.accounts.roles import role_required
 from orderdesk.impilo.errors import ImpiloError
 from orderdesk.impilo.types import as_int
 from orderdesk.orders.engine import status_sync
 from orderdesk.orders.models import Order, WebhookDelivery
 
 logger = logging.getLogger(__name__)
-SECRET_HEADER = "Impilo-Webhook-Secret"  # noqa: S105 - a header name, not a secret
 MAX_BODY_BYTES = 1024 * 1024
 MAX_DEPTH = 64
 REFETCH_TYPES = frozenset({"order.status", "order.statusFull"})
@@ -56,50 +43,6 @@ class Envelope:
 
 
 # --- Receiving -----------------------------------------------------------------------------
-
-
-@csrf_exempt
-@login_not_required
-@require_POST
-def impilo_webhook(request: HttpRequest) -> HttpResponse:
-    refusal = secret_problem(request)
-    if refusal:
-        logger.warning(
-            "Refused an Impilo webhook delivery from %s: %s",
-            request.META.get("REMOTE_ADDR", "?"),
-            refusal,
-        )
-        return JsonResponse({"error": "unauthorized"}, status=401)
-    try:
-        envelope = parse_envelope(read_body(request))
-    except BadDelivery as exc:
-        logger.warning("Impilo webhook delivery not accepted: %s", exc)
-        return JsonResponse({"error": str(exc)}, status=400)
-    created = receive(envelope)
-    return JsonResponse({"status": "accepted" if created else "duplicate", "id": envelope.id})
-
-
-def secret_problem(request: HttpRequest) -> str:
-    """Why the delivery is refused, or "". Never includes either secret."""
-    expected = settings.IMPILO_WEBHOOK_SECRET
-    if not expected:
-        return "IMPILO_WEBHOOK_SECRET is not configured, so no delivery can be trusted"
-    given = request.headers.get(SECRET_HEADER)
-    if not given:
-        return f"the {SECRET_HEADER} header is missing"
-    if not hmac.compare_digest(given.encode("utf-8"), expected.encode("utf-8")):
-        return f"the {SECRET_HEADER} header is wrong"
-    return ""
-
-
-def read_body(request: HttpRequest) -> bytes:
-    declared = request.META.get("CONTENT_LENGTH") or ""
-    if declared.isdigit() and int(declared) > MAX_BODY_BYTES:
-        raise BadDelivery(f"body larger than {MAX_BODY_BYTES} bytes")
-    body = request.read(MAX_BODY_BYTES + 1)
-    if len(body) > MAX_BODY_BYTES:
-        raise BadDelivery(f"body larger than {MAX_BODY_BYTES} bytes")
-    return body
 
 
 def _no_constants(name: str) -> None:
@@ -153,8 +96,8 @@ def _check_storable(value: object, *, depth: int) -> None:
 
 
 def order_id_in(payload: dict[str, Any]) -> int | None:
-    """Impilo's order id in an order event. order.status's field names are unpublished
-    (docs/impilo.md#webhooks), so the likely spellings are tried; statusFull is the order itself."""
+    """Impilo's order id in an order event. order.status's field names are unpublished,
+    so the likely spellings are tried; statusFull is the order itself."""
     nested = payload.get("order")
     candidates = [payload.get("orderId"), payload.get("order_id")]
     candidates.append(nested.get("id") if isinstance(nested, dict) else nested)
@@ -229,26 +172,3 @@ def _done(delivery_id: int, outcome: str, order: Order | None = None) -> str:
         fields["order"] = order
     WebhookDelivery.objects.filter(pk=delivery_id, processed_at__isnull=True).update(**fields)
     return outcome
-
-
-# --- Admins' view of recent deliveries -----------------------------------------------------
-
-RECENT = 100
-
-
-@role_required(roles.ADMINISTER)
-@require_GET
-def delivery_list(request: HttpRequest) -> HttpResponse:
-    deliveries = WebhookDelivery.objects.select_related("order").only(
-        "envelope_id", "type", "payload", "received_at", "impilo_order_id", "processed_at",
-        "outcome", "order__reference",
-    )[:RECENT]  # fmt: skip
-    context = {
-        "deliveries": [
-            (delivery, json.dumps(delivery.payload, indent=2, ensure_ascii=False))
-            for delivery in deliveries
-        ],
-        "recent": RECENT,
-        "secret_configured": bool(settings.IMPILO_WEBHOOK_SECRET),
-    }
-    return render(request, "orders/webhook_list.html", context)

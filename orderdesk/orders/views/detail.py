@@ -6,7 +6,9 @@ when it comes into view. Every part also works as a plain page without JavaScrip
 import difflib
 from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
+from django.db.models import F
 from django.db.models.functions import Substr
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -14,6 +16,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from orderdesk.accounts import roles
 from orderdesk.accounts.roles import role_required
+from orderdesk.audit import blobs
 from orderdesk.audit.models import ApiCall, PendingCall, ViewKind
 from orderdesk.audit.present import pretty_body
 from orderdesk.audit.viewlog import record_view
@@ -34,6 +37,10 @@ MAX_CALLS = 50
 # it all. Order-list answers (reconciliation) run to the audit cap, 256 KB each: twenty of
 # them made a panel of megabytes that took seconds to build and to read.
 PANEL_BODY_CHARS = 8 * 1024
+# Packed (zlib) bytes enough for PANEL_BODY_CHARS characters even if nothing compresses:
+# up to 4 bytes a character, plus zlib's block overhead.
+PANEL_PACKED_BYTES = 4 * PANEL_BODY_CHARS + 1024
+PANEL_BLOBS = ["request_headers_blob", "request_body_blob", "response_headers_blob"]
 
 
 def _order(reference: str) -> Order:
@@ -44,7 +51,8 @@ def poll_seconds(order: Order) -> int:
     """How often the page asks again; 0 once nothing more is expected to change."""
     if order.is_in_flight:
         return POLL_SENDING_SECONDS
-    return POLL_IMPILO_SECONDS if status_sync.awaits_impilo(order) else 0
+    watching = status_sync.awaits_impilo(order) and not status_sync.polling_stopped(order)
+    return POLL_IMPILO_SECONDS if watching else 0
 
 
 def live_context(order: Order) -> dict[str, Any]:
@@ -58,6 +66,8 @@ def live_context(order: Order) -> dict[str, Any]:
         "poll_seconds": poll_seconds(order),
         "impilo": impilo,
         "impilo_label": status_sync.status_label(order.impilo_status),
+        "polling_stopped": status_sync.polling_stopped(order),
+        "stop_days": settings.ORDER_SYNC_STOP_DAYS,
         "timeline": timeline.merged(events, impilo),
     }
 
@@ -129,9 +139,12 @@ def _calls(order: Order) -> tuple[list[ApiCall], bool]:
     """The newest MAX_CALLS calls, oldest first, and whether there are older ones."""
     newest = list(
         ApiCall.objects.filter(order=order)
-        .select_related("actor")
-        .defer("response_body")  # only its start is shown: read only that
-        .annotate(response_start=Substr("response_body", 1, PANEL_BODY_CHARS + 1))
+        .select_related("actor", *PANEL_BLOBS)
+        # Only the response body's start is shown: read only the start of its packed bytes.
+        .annotate(
+            response_start=Substr("response_body_blob__data", 1, PANEL_PACKED_BYTES),
+            response_chars=F("response_body_blob__chars"),
+        )
         .order_by("-at", "-id")[: MAX_CALLS + 1]
     )
     calls = list(reversed(newest[:MAX_CALLS]))
@@ -139,8 +152,9 @@ def _calls(order: Order) -> tuple[list[ApiCall], bool]:
         call.order = order  # the shared template names the order: no query per row
         # For this page only (audit rows are never saved again): the start of the body.
         shown: Any = call  # carries the annotation and a page-only flag
-        shown.response_body = shown.response_start[:PANEL_BODY_CHARS]
-        shown.response_body_shortened = len(shown.response_start) > PANEL_BODY_CHARS
+        start = shown.response_start
+        shown.response_body = blobs.unpack_start(start, PANEL_BODY_CHARS) if start else ""
+        shown.response_body_shortened = (shown.response_chars or 0) > PANEL_BODY_CHARS
     return calls, len(newest) > MAX_CALLS
 
 

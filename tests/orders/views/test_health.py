@@ -50,6 +50,16 @@ def test_healthz_answers_anonymous_callers_with_database_and_queue_status(client
         "status": "ok",
         "database": "ok",
         "queue": {"ready_tasks": 0, "oldest_ready_age_seconds": 0.0},
+        "status_sync": {
+            "webhooks": "not configured",
+            "last_delivery_age_seconds": None,
+            "polling": "normal schedule",
+            "safety_interval_seconds": 21600.0,
+            "silence_seconds": 21600.0,
+            "overdue_orders": 0,
+            "overdue_orders_capped": False,
+            "oldest_overdue_seconds": 0.0,
+        },
     }
 
 
