@@ -30,10 +30,13 @@ lint: $(VENV)/.installed
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy .
 	$(VENV)/bin/lint-imports --no-cache
+	git ls-files -z '*.py' | xargs -0 $(VENV)/bin/django-upgrade --target-version 5.2
+	git ls-files -z '*.html' | xargs -0 $(VENV)/bin/djade --target-version 5.2 --check
 
 format: $(VENV)/.installed
 	$(VENV)/bin/ruff format .
 	$(VENV)/bin/ruff check --fix .
+	git ls-files -z '*.html' | xargs -0 $(VENV)/bin/djade --target-version 5.2
 
 # Re-pin every dependency after changing pyproject.toml. Each pin carries its hashes, and
 # every install uses --require-hashes: a package changed on the index fails the install.

@@ -43,6 +43,7 @@ class RoleCreationForm(AdminUserCreationForm):
     role = RoleField()
 
 
+@admin.register(User)
 class PeopleAdmin(UserAdmin[User]):
     limited_fieldsets = (
         (None, {"fields": ("username", "password")}),
@@ -95,6 +96,3 @@ class PeopleAdmin(UserAdmin[User]):
         role = form.cleaned_data.get("role")
         if role:
             form.instance.groups.set([Group.objects.get(name=role)])
-
-
-admin.site.register(User, PeopleAdmin)

@@ -72,7 +72,7 @@ def client_address(request: HttpRequest) -> str:
     (BEHIND_TLS_PROXY) it is the last X-Forwarded-For hop, the one our proxy added;
     anything before it was sent by the client and proves nothing."""
     if settings.BEHIND_TLS_PROXY:
-        forwarded = str(request.META.get("HTTP_X_FORWARDED_FOR", ""))
+        forwarded = str(request.headers.get("x-forwarded-for", ""))
         if hop := forwarded.split(",")[-1].strip():
             return hop
     return str(request.META.get("REMOTE_ADDR", ""))

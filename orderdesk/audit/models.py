@@ -170,7 +170,7 @@ class ApiCall(RequestColumns):
     duration_ms = models.PositiveIntegerField(null=True, blank=True)
     error_class = models.CharField(max_length=100, blank=True)
     error_message = models.TextField(blank=True)
-    outcome = models.CharField(max_length=16, choices=Outcome.choices)
+    outcome = models.CharField(max_length=16, choices=Outcome)
 
     objects = ApiCallManager()
 
@@ -391,7 +391,7 @@ class AuditView(models.Model):
 
     viewer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     at = models.DateTimeField(default=timezone.now)
-    kind = models.CharField(max_length=8, choices=ViewKind.choices)
+    kind = models.CharField(max_length=8, choices=ViewKind)
     # No database constraint: pruning old calls must not touch this log, and this log
     # must not block pruning. The id stays, whether or not the call does.
     apicall = models.ForeignKey(

@@ -26,7 +26,7 @@ class Site(models.Model):
     city = models.CharField(max_length=200, blank=True)
     state = models.CharField(max_length=100, blank=True)
     phone = models.CharField(max_length=64, blank=True)
-    source = models.CharField(max_length=8, choices=Source.choices, default=Source.ADMIN)
+    source = models.CharField(max_length=8, choices=Source, default=Source.ADMIN)
     synced_at = models.DateTimeField("last seen at Impilo", null=True, blank=True, editable=False)
     updated_at = models.DateTimeField(auto_now=True)
 

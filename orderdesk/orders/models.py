@@ -27,7 +27,7 @@ class RecipientType(models.TextChoices):
 class Order(models.Model):
     reference = models.CharField(max_length=16, unique=True, default=new_reference, editable=False)
     state = models.CharField(max_length=16, choices=State.choices, default=State.DRAFT)
-    recipient_type = models.CharField(max_length=8, choices=RecipientType.choices)
+    recipient_type = models.CharField(max_length=8, choices=RecipientType)
 
     # Snapshot of the recipient as the coordinator saw it, so history reads right even
     # if Impilo changes or forgets the record later.
@@ -117,7 +117,7 @@ class LineKind(models.TextChoices):
 
 class OrderLine(models.Model):
     order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="lines")
-    kind = models.CharField(max_length=4, choices=LineKind.choices)
+    kind = models.CharField(max_length=4, choices=LineKind)
     impilo_id = models.BigIntegerField()
     name = models.CharField(max_length=300)
     count = models.PositiveIntegerField()

@@ -49,6 +49,12 @@ TABLE = [
     Row("orders:export", "GET", "/orders/export.csv", (302, 403, 403, 403, 200)),
     Row("orders:chart", "GET", "/orders/chart/", (302, 403, 200, 200, 200)),
     Row("orders:webhooks", "GET", "/orders/webhooks/", (302, 403, 403, 403, 200)),
+    Row(
+        "orders:sync_stopped_export",
+        "GET",
+        "/orders/webhooks/not-checked.csv",
+        (302, 403, 403, 403, 200),
+    ),
     Row("orders:attention", "GET", "/orders/attention/", (302, 403, 403, 200, 200)),
     Row("orders:attention_badge", "GET", "/orders/attention/badge/", (302, 403, 403, 200, 200)),
     Row(

@@ -57,6 +57,7 @@ TABLE: dict[str, Rule] = {
     "orders:export": Rule("administer", m("GET")),
     "orders:chart": Rule("view_orders", m("GET")),
     "orders:webhooks": Rule("administer", m("GET")),
+    "orders:sync_stopped_export": Rule("administer", m("GET")),
     "orders:attention": Rule("work_queue", m("GET")),
     "orders:attention_badge": Rule("work_queue", m("GET")),
     "orders:bulk_resubmit": Rule("work_queue", m("POST")),

@@ -68,7 +68,7 @@ def secret_problem(request: HttpRequest) -> str:
 
 
 def read_body(request: HttpRequest) -> bytes:
-    declared = request.META.get("CONTENT_LENGTH") or ""
+    declared = request.headers.get("content-length") or ""
     if declared.isdigit() and int(declared) > MAX_BODY_BYTES:
         raise BadDelivery(f"body larger than {MAX_BODY_BYTES} bytes")
     body = request.read(MAX_BODY_BYTES + 1)

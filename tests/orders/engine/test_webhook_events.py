@@ -43,12 +43,12 @@ def status_event(impilo_id: int, envelope_id: int = 57638473, **payload: object)
 @pytest.mark.django_db
 @pytest.mark.parametrize("given", [None, "", "wrong", SECRET + "x", SECRET.lower()])
 def test_missing_or_wrong_secret_is_refused_and_nothing_is_kept(given, caplog) -> None:
-    with caplog.at_level(logging.WARNING, logger="orderdesk.orders.engine.webhook_events"):
+    with caplog.at_level(logging.WARNING, logger="orderdesk.orders.views.webhooks"):
         response = deliver(status_event(1), secret=given)
     assert response.status_code == 401
     assert WebhookDelivery.objects.count() == 0
     assert DBTaskResult.objects.count() == 0
-    ours = [r for r in caplog.records if r.name == "orderdesk.orders.engine.webhook_events"]
+    ours = [r for r in caplog.records if r.name == "orderdesk.orders.views.webhooks"]
     assert len(ours) == 1
     assert ours[0].getMessage().startswith("Refused an Impilo webhook delivery from 127.0.0.1")
     assert SECRET not in caplog.text
