@@ -112,11 +112,12 @@ DEBUG_PROBE = (
 )
 
 
-def test_production_variables_without_debug_run_with_debug_off(tmp_path) -> None:
-    env = production_env(tmp_path, DEBUG="")
+def printed_by(code: str, tmp_path, **overrides: str) -> str:
+    """What `code` prints in a fresh process with the production settings module."""
+    env = production_env(tmp_path, **overrides)
     env["DJANGO_SETTINGS_MODULE"] = "orderdesk.settings"
     result = subprocess.run(
-        [sys.executable, "-c", DEBUG_PROBE],
+        [sys.executable, "-c", code],
         cwd=settings.BASE_DIR,
         env=env,
         capture_output=True,
@@ -124,7 +125,11 @@ def test_production_variables_without_debug_run_with_debug_off(tmp_path) -> None
         timeout=60,
         check=True,
     )
-    assert result.stdout.strip() == "False"
+    return result.stdout.strip()
+
+
+def test_production_variables_without_debug_run_with_debug_off(tmp_path) -> None:
+    assert printed_by(DEBUG_PROBE, tmp_path, DEBUG="") == "False"
 
 
 # (variables, the name the refusal must give, what it must tell the operator to do)
@@ -193,18 +198,7 @@ print(json.dumps([settings.SESSION_COOKIE_AGE, settings.SESSION_RENEW_SECONDS]))
 
 
 def test_session_idle_minutes_sets_the_session_age_renewed_on_each_request(tmp_path) -> None:
-    env = production_env(tmp_path, SESSION_IDLE_MINUTES="7")
-    env["DJANGO_SETTINGS_MODULE"] = "orderdesk.settings"
-    result = subprocess.run(
-        [sys.executable, "-c", SETTINGS_PROBE],
-        cwd=settings.BASE_DIR,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=True,
-    )
-    assert result.stdout.strip() == "[420, 42]"
+    assert printed_by(SETTINGS_PROBE, tmp_path, SESSION_IDLE_MINUTES="7") == "[420, 42]"
 
 
 def move_clock(monkeypatch, by: timedelta) -> None:
